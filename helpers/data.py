@@ -1,0 +1,460 @@
+"""Dataset registry: name -> files (official URLs, sha256, size) -> loader.
+
+Lookup order for every file: the cache `data/<name>/`, then `$DATA_MIRROR/<name>/`, then a
+download from the official URL(s) into the cache (progress bar, resumable `.part` file that is
+renamed only once its sha256 matches). A dataset may have more than one *copy*: the official
+files first, then copies that only offline mirrors hold (e.g. a JPEG re-encoding of CIFAR-10).
+Whatever copy is used, `fetch()` says which, and loaders pass that label on so notebooks can
+print it next to every number.
+"""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import http.client
+import io
+import os
+import shutil
+import tarfile
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+
+from .paths import data_dir, mirror_dir
+
+TIMEOUT_S = 30  # per socket operation: connect and each read
+
+
+class DataUnavailable(RuntimeError):
+    """No copy of a dataset could be found locally or downloaded."""
+
+
+class ChecksumError(RuntimeError):
+    """A downloaded file does not have the registered sha256 (the partial file is deleted)."""
+
+
+@dataclass(frozen=True)
+class RemoteFile:
+    """One file of a dataset copy: its name on disk, sha256, size in bytes and download URLs."""
+
+    name: str
+    sha256: str
+    size: int | None = None
+    urls: tuple[str, ...] = ()  # empty: exists only in offline mirrors
+
+
+@dataclass(frozen=True)
+class Copy:
+    """A complete set of files for a dataset; `label` is printed wherever its numbers appear."""
+
+    label: str
+    files: tuple[RemoteFile, ...]
+    note: str = ""
+    official: bool = False
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """A registry entry: the copies in order of preference (official first) and a loader name."""
+
+    name: str
+    homepage: str
+    copies: tuple[Copy, ...]
+    citation: str = ""
+
+    def official_copy(self) -> Copy | None:
+        return next((c for c in self.copies if c.official), None)
+
+
+@dataclass
+class Fetched:
+    """Where each file of the chosen copy lies, and where it came from."""
+
+    spec: DatasetSpec
+    copy: Copy
+    paths: dict[str, Path]
+    sources: dict[str, str] = field(default_factory=dict)  # file -> "cache" | "mirror" | "download"
+
+    def __getitem__(self, file_name: str) -> Path:
+        return self.paths[file_name]
+
+    @property
+    def label(self) -> str:
+        return f"{self.spec.name}: {self.copy.label}"
+
+    def describe(self) -> str:
+        where = sorted(set(self.sources.values()))
+        text = f"{self.label} (from {', '.join(where)})"
+        return f"{text} — {self.copy.note}" if self.copy.note else text
+
+
+REGISTRY: dict[str, DatasetSpec] = {}
+
+
+def register(spec: DatasetSpec, replace: bool = False) -> DatasetSpec:
+    """Add `spec` to the registry; registering a taken name needs `replace=True`."""
+    if spec.name in REGISTRY and not replace:
+        raise ValueError(f"dataset {spec.name!r} is already registered; pass replace=True to redefine it")
+    if not spec.copies:
+        raise ValueError(f"dataset {spec.name!r} needs at least one copy")
+    for copy in spec.copies:
+        for f in copy.files:
+            if len(f.sha256) != 64 or any(ch not in "0123456789abcdef" for ch in f.sha256):
+                raise ValueError(f"{spec.name}/{f.name}: sha256 must be 64 lowercase hex digits, got {f.sha256!r}")
+    REGISTRY[spec.name] = spec
+    return spec
+
+
+def get_spec(name: str) -> DatasetSpec:
+    """The registry entry for `name`; a ValueError listing the known names otherwise."""
+    try:
+        return REGISTRY[name]
+    except KeyError:
+        raise ValueError(f"unknown dataset {name!r}; registered datasets: {', '.join(sorted(REGISTRY))}") from None
+
+
+# --------------------------------------------------------------------------- checksums
+
+_SHA_MEMO: dict[tuple[str, int, int], str] = {}
+
+
+def sha256_of(path: Path) -> str:
+    """Hex sha256 of a file (memoised on path, size and mtime)."""
+    st = path.stat()
+    key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
+    if key not in _SHA_MEMO:
+        h = hashlib.sha256()
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+        _SHA_MEMO[key] = h.hexdigest()
+    return _SHA_MEMO[key]
+
+
+def _matches(path: Path, f: RemoteFile) -> bool:
+    if not path.is_file():
+        return False
+    if f.size is not None and path.stat().st_size != f.size:
+        return False
+    return sha256_of(path) == f.sha256
+
+
+# --------------------------------------------------------------------------- lookup
+
+def _search_dirs(name: str) -> list[tuple[str, Path]]:
+    dirs = [("cache", data_dir() / name)]
+    mirror = mirror_dir()
+    if mirror is not None:
+        dirs.append(("mirror", mirror / name))
+    return dirs
+
+
+def _find_local(name: str, f: RemoteFile) -> tuple[str, Path] | None:
+    for source, folder in _search_dirs(name):
+        if _matches(folder / f.name, f):
+            return source, folder / f.name
+    return None
+
+
+def fetch(name: str, verbose: bool = True) -> Fetched:
+    """Find (or download) a complete copy of dataset `name`; print which copy is used."""
+    spec = get_spec(name)
+    found = None
+    for copy in spec.copies:
+        hits = {f.name: _find_local(name, f) for f in copy.files}
+        if all(hits.values()):
+            found = Fetched(spec, copy, {k: v[1] for k, v in hits.items()}, {k: v[0] for k, v in hits.items()})
+            break
+    if found is None:
+        found = _download_official(spec)
+    if verbose:
+        print(f"[data] {found.describe()}")
+    return found
+
+
+def _download_official(spec: DatasetSpec) -> Fetched:
+    copy = spec.official_copy()
+    if copy is None or not all(f.urls for f in copy.files):
+        raise DataUnavailable(_missing_message(spec, reason="no downloadable copy is registered"))
+    paths, sources = {}, {}
+    for f in copy.files:
+        hit = _find_local(spec.name, f)
+        if hit is None:
+            if os.environ.get("DATA_OFFLINE", "").strip() not in ("", "0"):
+                raise DataUnavailable(_missing_message(spec, reason="DATA_OFFLINE is set")) from None
+            try:
+                hit = ("download", download(f, data_dir() / spec.name))
+            except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
+                reason = getattr(exc, "reason", None) or exc
+                raise DataUnavailable(_missing_message(spec, reason=f"download failed: {reason}")) from None
+        sources[f.name], paths[f.name] = hit
+    return Fetched(spec, copy, paths, sources)
+
+
+def _missing_message(spec: DatasetSpec, reason: str) -> str:
+    cache = data_dir() / spec.name
+    mirror = mirror_dir()
+    lines = [f"Dataset {spec.name!r} is not available ({reason})."]
+    copy = spec.official_copy() or spec.copies[0]
+    for f in copy.files:
+        if _find_local(spec.name, f):
+            continue
+        url = f.urls[0] if f.urls else "(no public URL)"
+        lines.append(f"  missing {f.name}  from {url}  (sha256 {f.sha256})")
+    lines.append(f"Download the file(s) above and put them in {cache}/")
+    if mirror is not None:
+        lines.append(f"  or in the offline mirror {mirror / spec.name}/ (DATA_MIRROR={os.environ['DATA_MIRROR']}).")
+    else:
+        lines.append("  or set DATA_MIRROR to a folder holding <dataset>/<file> copies.")
+    if spec.homepage:
+        lines.append(f"About the data: {spec.homepage}")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- download
+
+def download(f: RemoteFile, folder: Path) -> Path:
+    """Download `f` into `folder` (resuming `<name>.part`), verify sha256, rename, return the path."""
+    from tqdm.auto import tqdm
+
+    if not f.urls:
+        raise ValueError(f"{f.name} has no download URL")
+    folder.mkdir(parents=True, exist_ok=True)
+    target, part = folder / f.name, folder / (f.name + ".part")
+    last_error: Exception | None = None
+    for url in f.urls:
+        try:
+            _download_to_part(url, part, f.size, tqdm)
+        except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
+            last_error = exc
+            continue
+        digest = sha256_of(part)
+        if digest != f.sha256:
+            part.unlink()
+            raise ChecksumError(
+                f"{f.name} downloaded from {url} has sha256 {digest}, expected {f.sha256}; "
+                f"the partial file {part} was deleted. Try again, or download it by hand into {folder}/."
+            )
+        part.replace(target)
+        return target
+    assert last_error is not None
+    raise last_error
+
+
+def _download_to_part(url: str, part: Path, size: int | None, tqdm) -> None:
+    have = part.stat().st_size if part.exists() else 0
+    if size is not None and have > size:
+        part.unlink()
+        have = 0
+    request = urllib.request.Request(url, headers={"User-Agent": "dl-notebooks-helpers"})
+    if have:
+        request.add_header("Range", f"bytes={have}-")
+    with urllib.request.urlopen(request, timeout=TIMEOUT_S) as response:
+        if have and response.status != 206:  # server ignored the range: start again
+            have = 0
+        length = response.headers.get("Content-Length")
+        total = have + int(length) if length is not None else size
+        with open(part, "ab" if have else "wb") as out, tqdm(
+            total=total, initial=have, unit="B", unit_scale=True, desc=part.name[:-5], leave=False
+        ) as bar:
+            for block in iter(lambda: response.read(1 << 16), b""):
+                out.write(block)
+                bar.update(len(block))
+    got = part.stat().st_size
+    if total is not None and got < total:
+        raise ConnectionError(f"download of {url} stopped at {got} of {total} bytes; "
+                              f"{part.name} is kept, run again to resume")
+
+
+# --------------------------------------------------------------------------- image loaders
+
+class ImageTensors(NamedTuple):
+    """A whole split in memory: images uint8 (N, C, H, W), labels int64 (N,), class names, copy label."""
+
+    images: "torch.Tensor"  # noqa: F821
+    labels: "torch.Tensor"  # noqa: F821
+    classes: list[str]
+    copy: str
+
+
+_TORCHVISION_MNIST = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST"}
+
+
+def image_dataset(name: str, train: bool = True, transform=None, target_transform=None):
+    """A torchvision-style dataset (`.data`, `.targets`, `.classes`) for mnist, fashion-mnist or cifar10."""
+    fetched = fetch(name)
+    if name in _TORCHVISION_MNIST:
+        return _mnist_like(fetched, train, transform, target_transform)
+    if name == "cifar10":
+        return _cifar10(fetched, train, transform, target_transform)
+    raise ValueError(f"{name!r} is not an image dataset; image datasets: {', '.join(IMAGE_DATASETS)}")
+
+
+def image_tensors(name: str, train: bool = True) -> ImageTensors:
+    """The whole split as uint8 tensors (N, C, H, W) plus int64 labels, class names and the copy label."""
+    import torch
+
+    ds = image_dataset(name, train)
+    images = torch.as_tensor(np.asarray(ds.data))
+    images = images.unsqueeze(1) if images.ndim == 3 else images.permute(0, 3, 1, 2)
+    labels = torch.as_tensor(np.asarray(ds.targets), dtype=torch.int64)
+    return ImageTensors(images.contiguous(), labels, list(ds.classes), ds.copy_label)
+
+
+def _mnist_like(fetched: Fetched, train: bool, transform, target_transform):
+    from torchvision import datasets
+
+    cls_name = _TORCHVISION_MNIST[fetched.spec.name]
+    raw = data_dir() / "torchvision" / cls_name / "raw"
+    raw.mkdir(parents=True, exist_ok=True)
+    for file_name, path in fetched.paths.items():
+        out = raw / file_name.removesuffix(".gz")
+        if not out.exists():  # torchvision reads the uncompressed IDX files with download=False
+            tmp = out.with_suffix(".tmp")
+            with gzip.open(path, "rb") as src, open(tmp, "wb") as dst:
+                shutil.copyfileobj(src, dst)
+            tmp.replace(out)
+    ds = getattr(datasets, cls_name)(str(data_dir() / "torchvision"), train=train, download=False,
+                                     transform=transform, target_transform=target_transform)
+    ds.copy_label = fetched.label
+    return ds
+
+
+def _cifar10(fetched: Fetched, train: bool, transform, target_transform):
+    if fetched.copy.official:
+        from torchvision import datasets
+
+        root = data_dir() / "torchvision"
+        if not (root / "cifar-10-batches-py" / "batches.meta").exists():
+            root.mkdir(parents=True, exist_ok=True)
+            with tarfile.open(fetched["cifar-10-python.tar.gz"], "r:gz") as tar:
+                extra = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
+                tar.extractall(root, **extra)
+        ds = datasets.CIFAR10(str(root), train=train, download=False,
+                              transform=transform, target_transform=target_transform)
+    else:
+        arrays = _decoded_jpeg_cifar10(fetched)
+        split = "train" if train else "test"
+        ds = ArrayImageDataset(arrays[f"{split}_x"], arrays[f"{split}_y"], CIFAR10_CLASSES,
+                               transform, target_transform)
+    ds.copy_label = fetched.label
+    return ds
+
+
+CIFAR10_CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
+
+
+def _decoded_jpeg_cifar10(fetched: Fetched) -> dict[str, np.ndarray]:
+    """Decode the mirror's JPEG tarball once into a uint8 .npz cache keyed by the archive's sha256."""
+    from PIL import Image
+    from tqdm.auto import tqdm
+
+    archive = fetched["cifar10-jpeg.tar.gz"]
+    cache = data_dir() / "cifar10" / f"cifar10-jpeg-{sha256_of(archive)[:12]}.npz"
+    if not cache.exists():
+        split_x: dict[str, list] = {"train": [], "test": []}
+        split_y: dict[str, list] = {"train": [], "test": []}
+        with tarfile.open(archive, "r:gz") as tar:
+            for member in tqdm(tar, total=60022, desc="decoding CIFAR-10 JPEGs", leave=False):
+                if not member.isfile():
+                    continue
+                split, cls, _ = member.name.split("/")
+                data = tar.extractfile(member).read()
+                split_x[split].append(np.asarray(Image.open(io.BytesIO(data)).convert("RGB")))
+                split_y[split].append(CIFAR10_CLASSES.index(cls))
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_suffix(".tmp.npz")
+        np.savez(tmp, **{f"{s}_x": np.stack(split_x[s]) for s in split_x},
+                 **{f"{s}_y": np.asarray(split_y[s], dtype=np.int64) for s in split_y})
+        tmp.replace(cache)
+    with np.load(cache) as npz:
+        return {k: npz[k] for k in npz.files}
+
+
+class ArrayImageDataset:
+    """A torchvision-like dataset over uint8 HWC arrays: `.data`, `.targets`, `.classes`, PIL + transform."""
+
+    def __init__(self, data: np.ndarray, targets: np.ndarray, classes: list[str], transform=None,
+                 target_transform=None):
+        if data.ndim != 4 or data.dtype != np.uint8 or len(data) != len(targets):
+            raise ValueError(f"expected uint8 images (N, H, W, C) and N targets, got {data.shape} {data.dtype} "
+                             f"and {len(targets)} targets")
+        self.data, self.targets, self.classes = data, [int(t) for t in targets], list(classes)
+        self.transform, self.target_transform = transform, target_transform
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __getitem__(self, index: int):
+        from PIL import Image
+
+        img, target = Image.fromarray(self.data[index]), self.targets[index]
+        if self.transform is not None:
+            img = self.transform(img)
+        if self.target_transform is not None:
+            target = self.target_transform(target)
+        return img, target
+
+
+# --------------------------------------------------------------------------- the registry
+
+def _files(urls: tuple[str, ...], entries: list[tuple[str, str, int]]) -> tuple[RemoteFile, ...]:
+    return tuple(RemoteFile(n, sha, size, tuple(u + n for u in urls)) for n, sha, size in entries)
+
+
+_MNIST_URLS = ("https://ossci-datasets.s3.amazonaws.com/mnist/",
+               "https://storage.googleapis.com/cvdf-datasets/mnist/")
+_MNIST_TEST = [
+    ("t10k-images-idx3-ubyte.gz", "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6", 1648877),
+    ("t10k-labels-idx1-ubyte.gz", "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6", 4542),
+]
+register(DatasetSpec(
+    name="mnist",
+    homepage="http://yann.lecun.com/exdb/mnist/",
+    citation="LeCun, Bottou, Bengio, Haffner (1998). Gradient-based learning applied to document recognition.",
+    copies=(
+        Copy("official files", official=True, files=_files(_MNIST_URLS, [
+            ("train-images-idx3-ubyte.gz", "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609", 9912422),
+            ("train-labels-idx1-ubyte.gz", "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c", 28881),
+        ] + _MNIST_TEST)),
+        Copy("mirror copy (train .gz recompressed; contents bit-identical to the official files)",
+             files=_files((), [
+                 ("train-images-idx3-ubyte.gz", "0b367032e93c5d0cea0925647cfdb18614af8ee15f83e6f2fc2ad904a6835971", 9719438),
+                 ("train-labels-idx1-ubyte.gz", "1787548bbe0bff1ec2ecdc0ef292b02df999e2d1a6002d27500982c652b17203", 28857),
+             ]) + _files(_MNIST_URLS, _MNIST_TEST)),
+    ),
+))
+
+register(DatasetSpec(
+    name="fashion-mnist",
+    homepage="https://github.com/zalandoresearch/fashion-mnist",
+    citation="Xiao, Rasul, Vollgraf (2017). Fashion-MNIST: a Novel Image Dataset for Benchmarking ML Algorithms.",
+    copies=(Copy("official files", official=True, files=_files(
+        ("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",), [
+            ("train-images-idx3-ubyte.gz", "3aede38d61863908ad78613f6a32ed271626dd12800ba2636569512369268a84", 26421880),
+            ("train-labels-idx1-ubyte.gz", "a04f17134ac03560a47e3764e11b92fc97de4d1bfaf8ba1a3aa29af54cc90845", 29515),
+            ("t10k-images-idx3-ubyte.gz", "346e55b948d973a97e58d2351dde16a484bd415d4595297633bb08f03db6a073", 4422102),
+            ("t10k-labels-idx1-ubyte.gz", "67da17c76eaffca5446c3361aaab5c3cd6d1c2608764d35dfb1850b086bf8dd5", 5148),
+        ])),),
+))
+
+register(DatasetSpec(
+    name="cifar10",
+    homepage="https://www.cs.toronto.edu/~kriz/cifar.html",
+    citation="Krizhevsky (2009). Learning Multiple Layers of Features from Tiny Images.",
+    copies=(
+        Copy("official python archive", official=True, files=(RemoteFile(
+            "cifar-10-python.tar.gz", "6d958be074577803d12ecdefd02955f39262c83c16fe9348329d7fe0b5c001ce", 170498071,
+            ("https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",)),)),
+        Copy("JPEG copy (quality 75, 4:2:0; lossy)", files=(RemoteFile(
+            "cifar10-jpeg.tar.gz", "b2506899a28e9065c0610b505557f0309c3d2a6a1725bb0f34bdecf66bd626dc", 19433553),),
+             note="JPEG-compressed offline copy, ~30 dB PSNR: expect accuracies ~2-3 points below the real "
+                  "CIFAR-10; train order is by class (shuffle before use)"),
+    ),
+))
+
+IMAGE_DATASETS = ("mnist", "fashion-mnist", "cifar10")

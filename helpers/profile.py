@@ -1,0 +1,119 @@
+"""Run profiles (quick / full), seeding, device and CPU threads: one `setup()` per notebook.
+
+`PROFILE=quick` runs tiny subsets in seconds (CI), `PROFILE=full` is the real assignment run.
+Unset, the profile is `full` when a CUDA GPU is present and `quick` otherwise.
+"""
+from __future__ import annotations
+
+import os
+import random
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+PROFILES = ("quick", "full")
+
+
+def profile_name() -> str:
+    """The active profile name from the `PROFILE` env var (or the default for this machine)."""
+    name = os.environ.get("PROFILE", "").strip().lower()
+    if not name:
+        return "full" if _cuda_available() else "quick"
+    if name not in PROFILES:
+        raise ValueError(
+            f"PROFILE={os.environ['PROFILE']!r} is not a profile; valid profiles are "
+            f"{', '.join(PROFILES)} (e.g. `PROFILE=quick jupyter lab`)."
+        )
+    return name
+
+
+def _cuda_available() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def cpu_threads() -> int:
+    """CPU cores this process may use (respects affinity masks / container limits)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
+def seed_everything(seed: int) -> None:
+    """Seed python's `random`, NumPy's global RNG and torch (CPU and CUDA) with `seed`."""
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)  # also seeds every CUDA device
+
+
+@dataclass
+class Run:
+    """What `setup()` chose for this notebook run; `elapsed()` is the wall time since then."""
+
+    profile: str
+    device: "torch.device"  # noqa: F821 - torch is imported lazily
+    seed: int
+    threads: int
+    torch_version: str
+    started: float = field(default_factory=time.perf_counter)
+
+    @property
+    def full(self) -> bool:
+        return self.profile == "full"
+
+    def pick(self, *, quick, full):
+        """The value for the active profile: `run.pick(quick=2, full=30)`."""
+        return full if self.full else quick
+
+    def elapsed(self) -> float:
+        """Seconds since `setup()`."""
+        return time.perf_counter() - self.started
+
+    def describe(self) -> str:
+        gpu = ""
+        if self.device.type == "cuda":
+            import torch
+
+            gpu = f" ({torch.cuda.get_device_name(self.device)})"
+        return (
+            f"profile={self.profile} · device={self.device}{gpu} · torch {self.torch_version} · "
+            f"{self.threads} CPU threads · seed {self.seed}"
+        )
+
+
+_CURRENT: Run | None = None
+
+
+def setup(seed: int = 0, device: str | None = None, verbose: bool = True) -> Run:
+    """Seed everything, pick profile/device/threads, print them once, and return the `Run`."""
+    import torch
+
+    global _CURRENT
+    profile = profile_name()
+    seed_everything(seed)
+    threads = cpu_threads()
+    torch.set_num_threads(threads)
+    if device is None:
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    dev = torch.device(device)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device={device!r} was asked for but no CUDA GPU is available; use 'cpu'.")
+    _CURRENT = Run(profile=profile, device=dev, seed=seed, threads=threads,
+                   torch_version=torch.__version__)
+    if verbose:
+        print(_CURRENT.describe())
+    return _CURRENT
+
+
+def current_run() -> Run:
+    """The `Run` of the last `setup()` call; a RuntimeError if `setup()` was not called."""
+    if _CURRENT is None:
+        raise RuntimeError("helpers.setup() has not been called in this kernel; call it in the setup cell.")
+    return _CURRENT

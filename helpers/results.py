@@ -1,0 +1,107 @@
+"""Headline metrics of a notebook run as small JSON files, and a summary table over them.
+
+Full-profile runs write `results/<notebook>.json` (committed); any other run writes under
+`build/results/` so tests and quick runs never clobber the committed metrics. `$RESULTS_DIR`
+overrides the folder (the Makefile's `notebooks` target points it at `build/results`).
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+from pathlib import Path
+
+from .paths import project_root
+from .profile import current_run
+
+
+def results_dir(profile: str) -> Path:
+    """Where a run of `profile` writes its JSON: `$RESULTS_DIR`, else results/ (full) or build/results/."""
+    if os.environ.get("RESULTS_DIR"):
+        folder = Path(os.environ["RESULTS_DIR"]).resolve()
+        if profile != "full" and folder == (project_root() / "results").resolve():
+            raise ValueError(f"RESULTS_DIR={folder} is the committed results folder; only PROFILE=full runs "
+                             "may write there. Unset RESULTS_DIR or point it elsewhere.")
+        return folder
+    return project_root() / ("results" if profile == "full" else "build/results")
+
+
+def _clean(value, key: str):
+    """JSON-ready copy of `value`: numpy/torch scalars to Python, accuracies checked to lie in [0, 1]."""
+    if hasattr(value, "item") and getattr(value, "ndim", 0) == 0:
+        value = value.item()
+    if isinstance(value, dict):
+        return {str(k): _clean(v, str(k)) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v, key) for v in value]
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"metric {key!r} is {value}; refusing to record a non-finite number")
+        if "accuracy" in key and not 0.0 <= value <= 1.0:
+            raise ValueError(f"metric {key!r} = {value} must be a fraction in [0, 1] (e.g. 0.912, not 91.2)")
+    elif value is not None and not isinstance(value, (int, str, bool)):
+        raise ValueError(f"metric {key!r} has type {type(value).__name__}; use numbers, strings, lists or dicts")
+    return value
+
+
+def save_results(notebook: str, metrics: dict) -> Path:
+    """Write {"notebook", "profile", "device", "torch", "seconds", "metrics"} for the current run; return the path."""
+    if not notebook or "/" in notebook or notebook.endswith(".ipynb"):
+        raise ValueError(f"notebook must be the bare notebook name like 'selfattn_numpy', got {notebook!r}")
+    if not isinstance(metrics, dict) or not metrics:
+        raise ValueError("metrics must be a non-empty dict of headline numbers")
+    run = current_run()
+    record = {
+        "notebook": notebook,
+        "profile": run.profile,
+        "device": str(run.device),
+        "torch": run.torch_version,
+        "seconds": round(run.elapsed(), 1),
+        "metrics": _clean(metrics, "metrics"),
+    }
+    folder = results_dir(run.profile)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{notebook}.json"
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(record, indent=2) + "\n")
+    tmp.replace(path)
+    return path
+
+
+def _flatten(metrics: dict, prefix: str = "") -> dict:
+    flat = {}
+    for key, value in metrics.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(_flatten(value, name + "."))
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            flat[name] = value
+        elif isinstance(value, str) and len(value) <= 40:
+            flat[name] = value
+    return flat
+
+
+def summary_table(folder: str | Path) -> str:
+    """One Markdown-ish table of every results JSON in `folder` (scalar metrics, nested keys dotted)."""
+    folder = Path(folder)
+    rows = []
+    for path in sorted(folder.glob("*.json")):
+        record = json.loads(path.read_text())
+        metrics = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                            for k, v in _flatten(record.get("metrics", {})).items())
+        rows.append((record["notebook"], record["profile"], record["device"], f"{record['seconds']:.0f}", metrics))
+    if not rows:
+        return f"(no results in {folder})"
+    header = ("notebook", "profile", "device", "seconds", "metrics")
+    widths = [max(len(r[i]) for r in rows + [header]) for i in range(4)]
+    lines = [" | ".join(h.ljust(w) for h, w in zip(header[:4], widths)) + " | metrics"]
+    lines.append("-+-".join("-" * w for w in widths) + "-+--------")
+    lines += [" | ".join(c.ljust(w) for c, w in zip(r[:4], widths)) + " | " + r[4] for r in rows]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # python -m helpers.results DIR [DIR ...]
+    for arg in sys.argv[1:] or ["results"]:
+        print(f"Results in {arg}:")
+        print(summary_table(arg))

@@ -1,0 +1,110 @@
+"""Checking utilities, the fit loop and the plots."""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import torch
+
+from helpers import checks, plots, train
+
+
+def test_rel_error_matches_definition_and_accepts_tensors():
+    assert checks.rel_error(np.array([1.0, 2.0]), torch.tensor([1.0, 2.0])) == 0.0
+    assert checks.rel_error(1.0, 3.0) == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="equal shapes"):
+        checks.rel_error(np.zeros(2), np.zeros(3))
+
+
+def test_numerical_gradient_of_known_functions():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((3, 4))
+    x0 = x.copy()
+    grad = checks.numerical_gradient(lambda z: np.sum(z ** 3), x)
+    assert checks.rel_error(grad, 3 * x ** 2) < 1e-7  # truncation error ~h^2
+    assert np.array_equal(x, x0)  # x restored
+    A = rng.standard_normal((4, 2))
+    upstream = rng.standard_normal((3, 2))
+    grad = checks.numerical_gradient(lambda z: z @ A, x, upstream=upstream)
+    assert checks.rel_error(grad, upstream @ A.T) < 1e-8
+
+
+def test_numerical_gradient_rejects_bad_input():
+    with pytest.raises(ValueError, match="floating-point NumPy array"):
+        checks.numerical_gradient(np.sum, np.arange(3))
+    with pytest.raises(ValueError, match="step h must be positive"):
+        checks.numerical_gradient(np.sum, np.zeros(3), h=0)
+
+
+def test_assert_close_reports_worst_entry():
+    assert checks.assert_close([1.0, 2.0], [1.0, 2.0 + 1e-9], tol=1e-8) < 1e-8
+    with pytest.raises(AssertionError, match=r"grad: max_abs error 5.000e-01 exceeds tolerance 1.0e-06 \(worst entry \(1,\)"):
+        checks.assert_close([1.0, 2.5], [1.0, 2.0], tol=1e-6, name="grad")
+    with pytest.raises(AssertionError, match="exceeds"):
+        checks.assert_close([np.nan], [0.0])
+    with pytest.raises(AssertionError, match="shape"):
+        checks.assert_close(np.zeros(2), np.zeros(3))
+
+
+def test_tensor_loader_batches_shuffles_and_validates():
+    x, y = torch.arange(10).float().unsqueeze(1), torch.arange(10)
+    loader = train.TensorLoader(x, y, batch_size=4, shuffle=True, seed=1)
+    batches = list(loader)
+    assert len(loader) == 3 and [len(b[1]) for b in batches] == [4, 4, 2]
+    assert sorted(torch.cat([b[1] for b in batches]).tolist()) == list(range(10))
+    assert torch.equal(torch.cat([b[0][:, 0] for b in batches]).long(), torch.cat([b[1] for b in batches]))
+    assert len(train.TensorLoader(x, y, batch_size=4, drop_last=True)) == 2
+    with pytest.raises(ValueError, match="same length"):
+        train.TensorLoader(x, y[:5], batch_size=2)
+    with pytest.raises(ValueError, match="batch_size"):
+        train.TensorLoader(x, batch_size=0)
+
+
+def test_fit_learns_a_separable_problem():
+    torch.manual_seed(0)
+    x = torch.randn(512, 2)
+    y = (x[:, 0] + x[:, 1] > 0).long()
+    model = torch.nn.Linear(2, 2)
+    opt = torch.optim.SGD(model.parameters(), lr=0.5)
+    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
+    loader = train.TensorLoader(x, y, batch_size=64, shuffle=True)
+    hist = train.fit(model, loader, torch.nn.functional.cross_entropy, opt, epochs=4, val_loader=loader,
+                     scheduler=sched, scheduler_step="epoch", progress=False)
+    assert hist["epoch"] == [1, 2, 3, 4] and hist["lr"] == [0.25, 0.125, 0.0625, 0.03125]
+    assert hist["train_loss"][-1] < hist["train_loss"][0] and hist["val_accuracy"][-1] > 0.9
+    assert hist["seconds"] == sorted(hist["seconds"])
+    assert train.evaluate(model, loader, torch.nn.functional.cross_entropy)["accuracy"] == hist["val_accuracy"][-1]
+
+
+def test_fit_rejects_bad_arguments_and_divergence():
+    model = torch.nn.Linear(2, 2)
+    opt = torch.optim.SGD(model.parameters(), lr=1.0)
+    loader = train.TensorLoader(torch.randn(8, 2), torch.zeros(8, dtype=torch.long), batch_size=4)
+    with pytest.raises(ValueError, match="epochs"):
+        train.fit(model, loader, torch.nn.functional.cross_entropy, opt, epochs=0)
+    with pytest.raises(ValueError, match="scheduler_step"):
+        train.fit(model, loader, torch.nn.functional.cross_entropy, opt, epochs=1, scheduler_step="step")
+    with pytest.raises(FloatingPointError, match="lower the learning rate"):
+        train.fit(model, loader, lambda out, y: out.sum() * float("inf"), opt, epochs=1, progress=False)
+    with pytest.raises(ValueError, match="empty loader"):
+        train.evaluate(model, [], torch.nn.functional.cross_entropy)
+
+
+def test_plots_draw_without_error():
+    hist = {"epoch": [1, 2], "train_loss": [1.0, 0.5], "val_loss": [1.1, 0.7], "train_accuracy": [0.5, 0.7],
+            "val_accuracy": [0.4, 0.6]}
+    axes = plots.plot_history(hist)
+    assert [len(ax.lines) for ax in axes] == [2, 2]
+    with pytest.raises(ValueError, match="no 'bleu' curve"):
+        plots.plot_history(hist, metrics=("bleu",))
+    fig = plots.show_images(torch.randint(0, 255, (5, 3, 8, 8), dtype=torch.uint8), [0, 1, 0, 1, 0],
+                            ["cat", "dog"], ncols=3, predictions=[0, 0, 0, 1, 1])
+    assert [t.get_text() for t in fig.axes[1].texts] == [] and fig.axes[1].get_title() == "dog\n→ cat"
+    ax = plots.plot_matrix(np.eye(3), title="attn")
+    assert len(ax.texts) == 9
+    with pytest.raises(ValueError, match="2-D"):
+        plots.plot_matrix(np.zeros(3))
+    plots.attention_over_image(torch.rand(1, 28, 28), torch.rand(16))
+    with pytest.raises(ValueError, match="square number"):
+        plots.attention_over_image(torch.rand(1, 28, 28), torch.rand(15))
+    plt.close("all")

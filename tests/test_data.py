@@ -1,0 +1,217 @@
+"""The data registry: lookup order, download + checksum + .part resume, offline errors, real mirror copies."""
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import pytest
+
+from helpers import data
+
+PAYLOAD = bytes(range(256)) * 400  # 102,400 bytes
+SHA = hashlib.sha256(PAYLOAD).hexdigest()
+MIRROR_ONLY = b"a lossy re-encoding that only the mirror holds"
+
+
+def toy_spec(urls=("http://127.0.0.1:9/toy.bin",), name="toy"):
+    return data.DatasetSpec(
+        name=name,
+        homepage="https://example.org/toy",
+        copies=(
+            data.Copy("official file", official=True,
+                      files=(data.RemoteFile("toy.bin", SHA, len(PAYLOAD), tuple(urls)),)),
+            data.Copy("mirror-only copy", note="lossy",
+                      files=(data.RemoteFile("toy-lossy.bin", hashlib.sha256(MIRROR_ONLY).hexdigest()),)),
+        ),
+    )
+
+
+@pytest.fixture
+def toy(isolated):
+    """Registers 'toy' with an unreachable URL; yields a function to re-register with other URLs."""
+    def make(urls=("http://127.0.0.1:9/toy.bin",)):
+        return data.register(toy_spec(urls), replace=True)
+    make()
+    yield make
+    data.REGISTRY.pop("toy", None)
+
+
+def cache(name="toy") -> Path:
+    return Path(os.environ["DATA_DIR"]) / name
+
+
+def test_unknown_dataset_lists_registered_names():
+    with pytest.raises(ValueError, match="unknown dataset 'nope'.*cifar10.*fashion-mnist.*mnist"):
+        data.fetch("nope")
+
+
+def test_register_rejects_duplicates_and_bad_checksums(toy):
+    with pytest.raises(ValueError, match="already registered"):
+        data.register(toy_spec())
+    bad = data.DatasetSpec("bad", "", (data.Copy("x", (data.RemoteFile("f", "XYZ"),)),))
+    with pytest.raises(ValueError, match="64 lowercase hex"):
+        data.register(bad)
+
+
+def test_offline_error_names_dataset_url_file_and_folder(toy):
+    with pytest.raises(data.DataUnavailable) as err:
+        data.fetch("toy")
+    msg = str(err.value)
+    assert "'toy'" in msg and "toy.bin" in msg and "http://127.0.0.1:9/toy.bin" in msg
+    assert str(cache()) in msg and "download failed" in msg
+    assert err.value.__cause__ is None and err.value.__suppress_context__  # one clear error, no chain
+
+
+def test_data_offline_env_refuses_to_download(toy, file_server, monkeypatch):
+    file_server.files["/toy.bin"] = PAYLOAD
+    toy([file_server.url + "/toy.bin"])
+    monkeypatch.setenv("DATA_OFFLINE", "1")
+    with pytest.raises(data.DataUnavailable, match="DATA_OFFLINE is set"):
+        data.fetch("toy")
+    assert file_server.requests == []
+
+
+def test_mirror_is_used_and_reported(toy, tmp_path, monkeypatch, capsys):
+    mirror = tmp_path / "mirror"
+    (mirror / "toy").mkdir(parents=True)
+    (mirror / "toy" / "toy.bin").write_bytes(PAYLOAD)
+    monkeypatch.setenv("DATA_MIRROR", str(mirror))
+    got = data.fetch("toy")
+    assert got["toy.bin"] == mirror / "toy" / "toy.bin"
+    assert got.sources == {"toy.bin": "mirror"} and got.copy.official
+    assert "[data] toy: official file (from mirror)" in capsys.readouterr().out
+
+
+def test_cache_wins_over_mirror(toy, tmp_path, monkeypatch):
+    (tmp_path / "mirror" / "toy").mkdir(parents=True)
+    (tmp_path / "mirror" / "toy" / "toy.bin").write_bytes(PAYLOAD)
+    cache().mkdir(parents=True)
+    (cache() / "toy.bin").write_bytes(PAYLOAD)
+    monkeypatch.setenv("DATA_MIRROR", str(tmp_path / "mirror"))
+    assert data.fetch("toy", verbose=False).sources == {"toy.bin": "cache"}
+
+
+def test_mirror_only_copy_is_labelled(toy, tmp_path, monkeypatch, capsys):
+    (tmp_path / "mirror" / "toy").mkdir(parents=True)
+    (tmp_path / "mirror" / "toy" / "toy-lossy.bin").write_bytes(MIRROR_ONLY)
+    monkeypatch.setenv("DATA_MIRROR", str(tmp_path / "mirror"))
+    got = data.fetch("toy")
+    assert not got.copy.official and got.label == "toy: mirror-only copy"
+    assert "toy: mirror-only copy (from mirror) — lossy" in capsys.readouterr().out
+
+
+def test_corrupt_local_file_is_ignored_and_replaced_by_download(toy, file_server):
+    cache().mkdir(parents=True)
+    (cache() / "toy.bin").write_bytes(b"truncated")
+    file_server.files["/toy.bin"] = PAYLOAD
+    toy([file_server.url + "/toy.bin"])
+    got = data.fetch("toy", verbose=False)
+    assert got.sources == {"toy.bin": "download"}
+    assert got["toy.bin"].read_bytes() == PAYLOAD
+
+
+def test_download_verifies_and_renames_part_file(toy, file_server):
+    file_server.files["/toy.bin"] = PAYLOAD
+    toy([file_server.url + "/toy.bin"])
+    got = data.fetch("toy", verbose=False)
+    assert got["toy.bin"] == cache() / "toy.bin" and got["toy.bin"].read_bytes() == PAYLOAD
+    assert not (cache() / "toy.bin.part").exists()
+    data.fetch("toy", verbose=False)  # second call: served from the cache, no new request
+    assert len(file_server.requests) == 1
+
+
+def test_second_url_is_tried_when_first_fails(toy, file_server):
+    file_server.files["/b/toy.bin"] = PAYLOAD
+    toy([file_server.url + "/missing/toy.bin", file_server.url + "/b/toy.bin"])
+    assert data.fetch("toy", verbose=False).sources == {"toy.bin": "download"}
+    assert [p for p, _ in file_server.requests] == ["/missing/toy.bin", "/b/toy.bin"]
+
+
+def test_checksum_mismatch_deletes_part_file_and_says_so(toy, file_server):
+    file_server.files["/toy.bin"] = b"x" * len(PAYLOAD)
+    toy([file_server.url + "/toy.bin"])
+    with pytest.raises(data.ChecksumError, match=r"expected " + SHA + r".*partial file .*toy.bin.part was deleted"):
+        data.fetch("toy", verbose=False)
+    assert not (cache() / "toy.bin.part").exists() and not (cache() / "toy.bin").exists()
+
+
+def test_interrupted_download_keeps_part_and_resumes_with_range(toy, file_server):
+    file_server.files["/toy.bin"] = PAYLOAD
+    file_server.cut_after["/toy.bin"] = 30_000
+    toy([file_server.url + "/toy.bin"])
+    with pytest.raises(data.DataUnavailable, match="stopped at 30000 of 102400 bytes"):
+        data.fetch("toy", verbose=False)
+    assert (cache() / "toy.bin.part").stat().st_size == 30_000
+    got = data.fetch("toy", verbose=False)
+    assert got["toy.bin"].read_bytes() == PAYLOAD
+    assert file_server.requests[-1] == ("/toy.bin", "bytes=30000-")
+
+
+def test_resume_restarts_when_server_ignores_range(toy, file_server):
+    cache().mkdir(parents=True)
+    (cache() / "toy.bin.part").write_bytes(b"garbage" * 10)
+    file_server.files["/toy.bin"] = PAYLOAD
+    file_server.ignore_range = True
+    toy([file_server.url + "/toy.bin"])
+    assert data.fetch("toy", verbose=False)["toy.bin"].read_bytes() == PAYLOAD
+
+
+def test_oversized_part_file_is_discarded(toy, file_server):
+    cache().mkdir(parents=True)
+    (cache() / "toy.bin.part").write_bytes(b"z" * (len(PAYLOAD) + 5))
+    file_server.files["/toy.bin"] = PAYLOAD
+    toy([file_server.url + "/toy.bin"])
+    assert data.fetch("toy", verbose=False)["toy.bin"].read_bytes() == PAYLOAD
+    assert file_server.requests == [("/toy.bin", None)]
+
+
+def test_image_dataset_rejects_non_image_names(toy, tmp_path, monkeypatch):
+    (tmp_path / "mirror" / "toy").mkdir(parents=True)
+    (tmp_path / "mirror" / "toy" / "toy.bin").write_bytes(PAYLOAD)
+    monkeypatch.setenv("DATA_MIRROR", str(tmp_path / "mirror"))
+    with pytest.raises(ValueError, match="not an image dataset"):
+        data.image_dataset("toy")
+
+
+# ---------------------------------------------------------------- the real registry against the offline mirror
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+MIRROR = Path(os.environ.get("DATA_MIRROR") or SHARED)
+needs_mirror = pytest.mark.skipif(not (MIRROR / "mnist").is_dir(), reason=f"no offline mirror at {MIRROR}")
+
+
+@needs_mirror
+def test_mnist_from_mirror_through_torchvision(isolated, monkeypatch):
+    monkeypatch.setenv("DATA_MIRROR", str(MIRROR))
+    test = data.image_tensors("mnist", train=False)
+    assert test.images.shape == (10000, 1, 28, 28) and str(test.images.dtype) == "torch.uint8"
+    assert test.labels[:10].tolist() == [7, 2, 1, 0, 4, 1, 4, 9, 5, 9]
+    assert test.labels.bincount().tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+    assert test.copy.startswith("mnist: mirror copy")  # train .gz are recompressed in the mirror
+
+
+@needs_mirror
+def test_fashion_mnist_mirror_files_are_the_official_ones(isolated, monkeypatch):
+    monkeypatch.setenv("DATA_MIRROR", str(MIRROR))
+    got = data.fetch("fashion-mnist", verbose=False)
+    assert got.copy.official and set(got.sources.values()) == {"mirror"}
+    ds = data.image_dataset("fashion-mnist", train=True)
+    assert len(ds) == 60000 and ds.targets[:10].tolist() == [9, 0, 0, 3, 0, 2, 7, 2, 5, 5]
+
+
+@needs_mirror
+def test_cifar10_falls_back_to_the_labelled_jpeg_copy(isolated, monkeypatch):
+    monkeypatch.setenv("DATA_MIRROR", str(MIRROR))
+    got = data.fetch("cifar10", verbose=False)
+    assert not got.copy.official and "JPEG" in got.label and "2-3 points" in got.copy.note
+
+
+def test_array_image_dataset_validates_and_applies_transforms():
+    import numpy as np
+
+    with pytest.raises(ValueError, match="uint8 images"):
+        data.ArrayImageDataset(np.zeros((2, 4, 4), np.uint8), np.zeros(2), ["a"])
+    ds = data.ArrayImageDataset(np.full((2, 4, 4, 3), 7, np.uint8), np.array([1, 0]), ["a", "b"],
+                                transform=lambda img: np.asarray(img).sum(), target_transform=lambda t: -t)
+    assert len(ds) == 2 and ds[0] == (7 * 48, -1) and ds.classes == ["a", "b"]

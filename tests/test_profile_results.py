@@ -1,0 +1,105 @@
+"""Profiles, seeding and the results JSON."""
+from __future__ import annotations
+
+import json
+import random
+
+import numpy as np
+import pytest
+import torch
+
+import helpers
+from helpers import profile, results
+
+
+@pytest.mark.parametrize("value,expected", [("quick", "quick"), ("FULL", "full"), (" full ", "full")])
+def test_profile_from_env(monkeypatch, value, expected):
+    monkeypatch.setenv("PROFILE", value)
+    assert helpers.profile_name() == expected
+
+
+def test_unknown_profile_lists_valid_ones(monkeypatch):
+    monkeypatch.setenv("PROFILE", "fast")
+    with pytest.raises(ValueError, match="PROFILE='fast' is not a profile; valid profiles are quick, full"):
+        helpers.setup()
+
+
+def test_default_profile_follows_gpu(monkeypatch):
+    monkeypatch.delenv("PROFILE", raising=False)
+    monkeypatch.setattr(profile, "_cuda_available", lambda: True)
+    assert helpers.profile_name() == "full"
+    monkeypatch.setattr(profile, "_cuda_available", lambda: False)
+    assert helpers.profile_name() == "quick"
+
+
+def test_setup_seeds_everything_and_prints_once(monkeypatch, capsys):
+    monkeypatch.setenv("PROFILE", "quick")
+    run = helpers.setup(seed=3)
+    first = (random.random(), np.random.rand(), torch.rand(1).item())
+    helpers.setup(seed=3, verbose=False)
+    assert (random.random(), np.random.rand(), torch.rand(1).item()) == first
+    out = capsys.readouterr().out
+    assert out.count("profile=quick") == 1 and "device=cpu" in out and f"torch {torch.__version__}" in out
+    assert run.pick(quick=1, full=2) == 1 and not run.full
+    assert torch.get_num_threads() == run.threads == profile.cpu_threads()
+    assert helpers.current_run().seed == 3
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, "0", True])
+def test_bad_seed_is_rejected(seed):
+    with pytest.raises(ValueError, match="seed must be a non-negative int"):
+        helpers.seed_everything(seed)
+
+
+def test_cuda_device_without_gpu_is_a_clear_error(monkeypatch):
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a GPU")
+    monkeypatch.setenv("PROFILE", "quick")
+    with pytest.raises(ValueError, match="no CUDA GPU is available"):
+        helpers.setup(device="cuda")
+
+
+def test_save_results_writes_the_record(isolated, monkeypatch):
+    monkeypatch.setenv("PROFILE", "quick")
+    helpers.setup(verbose=False)
+    path = results.save_results("demo", {"test_accuracy": np.float32(0.5), "runs": {"10": {"loss": 1.25}},
+                                         "sweeps": [{"patch_size": 4, "test_accuracy": 0.25}]})
+    record = json.loads(path.read_text())
+    assert path == isolated / "results" / "demo.json"
+    assert set(record) == {"notebook", "profile", "device", "torch", "seconds", "metrics"}
+    assert record["profile"] == "quick" and record["device"] == "cpu" and record["seconds"] >= 0
+    assert record["metrics"]["test_accuracy"] == 0.5 and record["metrics"]["runs"]["10"]["loss"] == 1.25
+    assert "demo" in results.summary_table(isolated / "results")
+
+
+def test_quick_runs_never_write_committed_results(isolated, monkeypatch):
+    monkeypatch.setenv("PROFILE", "quick")
+    helpers.setup(verbose=False)
+    monkeypatch.delenv("RESULTS_DIR")
+    assert results.results_dir("quick").parts[-2:] == ("build", "results")
+    assert results.results_dir("full").name == "results"
+    monkeypatch.setenv("RESULTS_DIR", str(results.project_root() / "results"))
+    with pytest.raises(ValueError, match="only PROFILE=full runs may write there"):
+        results.save_results("demo", {"x": 1})
+
+
+@pytest.mark.parametrize("metrics,match", [
+    ({"test_accuracy": 91.2}, r"fraction in \[0, 1\]"),
+    ({"loss": float("nan")}, "non-finite"),
+    ({"model": object()}, "has type object"),
+    ({}, "non-empty dict"),
+])
+def test_bad_metrics_are_rejected(isolated, monkeypatch, metrics, match):
+    monkeypatch.setenv("PROFILE", "quick")
+    helpers.setup(verbose=False)
+    with pytest.raises(ValueError, match=match):
+        results.save_results("demo", metrics)
+
+
+def test_bad_notebook_name_is_rejected(isolated):
+    with pytest.raises(ValueError, match="bare notebook name"):
+        results.save_results("demo.ipynb", {"x": 1})
+
+
+def test_summary_of_empty_folder(tmp_path):
+    assert results.summary_table(tmp_path) == f"(no results in {tmp_path})"
