@@ -69,27 +69,20 @@ def save_results(notebook: str, metrics: dict) -> Path:
     return path
 
 
-def _flatten(metrics: dict, prefix: str = "") -> dict:
-    flat = {}
-    for key, value in metrics.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            flat.update(_flatten(value, name + "."))
-        elif isinstance(value, (int, float)) and not isinstance(value, bool):
-            flat[name] = value
-        elif isinstance(value, str) and len(value) <= 40:
-            flat[name] = value
-    return flat
+def _headline(metrics: dict) -> dict:
+    """The top-level numbers and short strings of a metrics dict (nested details stay in the JSON)."""
+    return {k: v for k, v in metrics.items()
+            if (isinstance(v, (int, float)) and not isinstance(v, bool)) or (isinstance(v, str) and len(v) <= 60)}
 
 
 def summary_table(folder: str | Path) -> str:
-    """One Markdown-ish table of every results JSON in `folder` (scalar metrics, nested keys dotted)."""
+    """A text table of every results JSON in `folder`: notebook, profile, device, seconds, headline metrics."""
     folder = Path(folder)
     rows = []
     for path in sorted(folder.glob("*.json")):
         record = json.loads(path.read_text())
         metrics = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
-                            for k, v in _flatten(record.get("metrics", {})).items())
+                            for k, v in _headline(record.get("metrics", {})).items())
         rows.append((record["notebook"], record["profile"], record["device"], f"{record['seconds']:.0f}", metrics))
     if not rows:
         return f"(no results in {folder})"
