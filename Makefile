@@ -40,12 +40,14 @@ test-helpers: venv
 
 ## nbval in lax mode: every cell must run; cells tagged `# NBVAL_CHECK_OUTPUT` must reproduce their output.
 test-notebooks: venv
+	failed=""; \
 	for nb in $(NB); do \
 	  start=$$(date +%s); \
 	  RESULTS_DIR=build/results $(PY) -m pytest -q -p no:cacheprovider --nbval-lax --nbval-current-env \
-	    --nbval-sanitize-with .ci/nbval-sanitize.cfg "$$nb"; \
+	    --nbval-sanitize-with .ci/nbval-sanitize.cfg "$$nb" || failed="$$failed $$nb"; \
 	  echo "nbval $$nb: $$(( $$(date +%s) - start )) s"; \
-	done
+	done; \
+	if [ -n "$$failed" ]; then echo "nbval FAILED:$$failed"; exit 1; fi
 
 ## Re-run notebooks in place with PROFILE=full (the outputs users read) and write results/<nb>.json.
 ## One notebook: make regenerate NB=selfattn_numpy.ipynb

@@ -108,3 +108,14 @@ def test_plots_draw_without_error():
     with pytest.raises(ValueError, match="square number"):
         plots.attention_over_image(torch.rand(1, 28, 28), torch.rand(15))
     plt.close("all")
+
+
+def test_fit_logs_to_tensorboard(tmp_path):
+    from torch.utils.tensorboard import SummaryWriter
+
+    model = torch.nn.Linear(2, 2)
+    loader = train.TensorLoader(torch.randn(16, 2), torch.randint(0, 2, (16,)), batch_size=8)
+    with SummaryWriter(tmp_path) as writer:
+        train.fit(model, loader, torch.nn.functional.cross_entropy, torch.optim.SGD(model.parameters(), lr=0.1),
+                  epochs=2, writer=writer, progress=False)
+    assert list(tmp_path.glob("events.out.tfevents.*"))

@@ -215,3 +215,38 @@ def test_array_image_dataset_validates_and_applies_transforms():
     ds = data.ArrayImageDataset(np.full((2, 4, 4, 3), 7, np.uint8), np.array([1, 0]), ["a", "b"],
                                 transform=lambda img: np.asarray(img).sum(), target_transform=lambda t: -t)
     assert len(ds) == 2 and ds[0] == (7 * 48, -1) and ds.classes == ["a", "b"]
+
+
+def test_official_cifar10_archive_is_extracted_for_torchvision(isolated, tmp_path, monkeypatch):
+    """With the official archive present, cifar10 goes through torchvision's CIFAR10 (stubbed here:
+    the real class checks the md5 of the real batches, which a unit test cannot ship)."""
+    import io
+    import tarfile
+
+    import torchvision
+
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        info = tarfile.TarInfo("cifar-10-batches-py/batches.meta")
+        info.size = 4
+        tar.addfile(info, io.BytesIO(b"meta"))
+    archive = buf.getvalue()
+    (tmp_path / "mirror" / "cifar10").mkdir(parents=True)
+    (tmp_path / "mirror" / "cifar10" / "cifar-10-python.tar.gz").write_bytes(archive)
+    monkeypatch.setenv("DATA_MIRROR", str(tmp_path / "mirror"))
+    real = data.REGISTRY["cifar10"]
+    official = data.Copy("official python archive", official=True, files=(
+        data.RemoteFile("cifar-10-python.tar.gz", hashlib.sha256(archive).hexdigest(), len(archive)),))
+    monkeypatch.setitem(data.REGISTRY, "cifar10", data.DatasetSpec("cifar10", real.homepage, (official,) + real.copies[1:]))
+    calls = []
+
+    class StubCIFAR10:
+        def __init__(self, root, train, download, transform, target_transform):
+            calls.append((root, train, download))
+
+    monkeypatch.setattr(torchvision.datasets, "CIFAR10", StubCIFAR10)
+    ds = data.image_dataset("cifar10", train=False)
+    root = Path(os.environ["DATA_DIR"]) / "torchvision"
+    assert calls == [(str(root), False, False)]
+    assert (root / "cifar-10-batches-py" / "batches.meta").read_bytes() == b"meta"
+    assert ds.copy_label == "cifar10: official python archive"
