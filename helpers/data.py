@@ -205,6 +205,9 @@ def _missing_message(spec: DatasetSpec, reason: str) -> str:
             continue
         url = f.urls[0] if f.urls else "(no public URL)"
         lines.append(f"  missing {f.name}  from {url}  (sha256 {f.sha256})")
+        for _, folder in _search_dirs(spec.name):
+            if (folder / f.name).is_file():
+                lines.append(f"    {folder / f.name} exists but its size or sha256 differs: replace it")
     lines.append(f"Download the file(s) above and put them in {cache}/")
     if mirror is not None:
         lines.append(f"  or in the offline mirror {mirror / spec.name}/ (DATA_MIRROR={os.environ['DATA_MIRROR']}).")

@@ -63,6 +63,13 @@ def test_offline_error_names_dataset_url_file_and_folder(toy):
     assert err.value.__cause__ is None and err.value.__suppress_context__  # one clear error, no chain
 
 
+def test_offline_error_points_at_a_corrupt_local_file(toy):
+    cache().mkdir(parents=True)
+    (cache() / "toy.bin").write_bytes(b"truncated")
+    with pytest.raises(data.DataUnavailable, match=r"toy.bin exists but its size or sha256 differs: replace it"):
+        data.fetch("toy")
+
+
 def test_data_offline_env_refuses_to_download(toy, file_server, monkeypatch):
     file_server.files["/toy.bin"] = PAYLOAD
     toy([file_server.url + "/toy.bin"])
