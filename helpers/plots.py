@@ -86,7 +86,7 @@ def plot_matrix(matrix, row_labels: Sequence[str] | None = None, col_labels: Seq
     if m.size <= 400:
         mid = (m.max() + m.min()) / 2
         for (r, c), v in np.ndenumerate(m):
-            ax.text(c, r, format(v, fmt), ha="center", va="center", fontsize=7,
+            ax.text(c, r, format(v, fmt), ha="center", va="center", fontsize=8,
                     color="black" if v > mid else "white")
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
