@@ -8,6 +8,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 NOTEBOOKS := $(sort $(wildcard *.ipynb))
 NB ?= $(NOTEBOOKS)
+# how every target executes a notebook (no per-cell time limit: full profiles run long)
+EXECUTE := $(VENV)/bin/jupyter nbconvert --to notebook --execute --ExecutePreprocessor.timeout=-1
 # pip on some machines warns about every missing local index entry; keep real errors, drop that noise
 QUIET_PIP := { grep -v -E "is ignored: it is neither a file nor a directory" || true; }
 
@@ -27,8 +29,7 @@ notebooks: venv
 	mkdir -p build/notebooks build/results
 	for nb in $(NB); do \
 	  start=$$(date +%s); \
-	  RESULTS_DIR=build/results $(VENV)/bin/jupyter nbconvert --to notebook --execute \
-	    --ExecutePreprocessor.timeout=-1 --output-dir build/notebooks "$$nb"; \
+	  RESULTS_DIR=build/results $(EXECUTE) --output-dir build/notebooks "$$nb"; \
 	  echo "executed $$nb in $$(( $$(date +%s) - start )) s -> build/notebooks/$$nb"; \
 	done
 	$(PY) -m helpers.results build/results
@@ -53,8 +54,7 @@ test-notebooks: venv
 ## One notebook: make regenerate NB=selfattn_numpy.ipynb
 regenerate: venv
 	for nb in $(NB); do \
-	  PROFILE=full $(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace \
-	    --ExecutePreprocessor.timeout=-1 "$$nb"; \
+	  PROFILE=full $(EXECUTE) --inplace "$$nb"; \
 	done
 	$(PY) -m helpers.results results
 
