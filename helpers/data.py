@@ -39,12 +39,22 @@ class ChecksumError(RuntimeError):
 
 @dataclass(frozen=True)
 class RemoteFile:
-    """One file of a dataset copy: its name on disk, sha256, size in bytes and download URLs."""
+    """One file of a dataset copy: its name on disk, sha256, size in bytes and download URLs.
+
+    Where upstream pins a file only by md5 (e.g. torchtext's AG_NEWS train.csv) and no copy was
+    at hand to compute a sha256 from, pass `sha256=None, md5=...`: the file is then checked by md5.
+    """
 
     name: str
-    sha256: str
+    sha256: str | None
     size: int | None = None
     urls: tuple[str, ...] = ()  # empty: exists only in offline mirrors
+    md5: str | None = None
+
+    @property
+    def checksum(self) -> tuple[str, str]:
+        """("sha256", hex) when a sha256 is registered, else ("md5", hex)."""
+        return ("sha256", self.sha256) if self.sha256 else ("md5", self.md5 or "")
 
 
 @dataclass(frozen=True)
@@ -103,8 +113,11 @@ def register(spec: DatasetSpec, replace: bool = False) -> DatasetSpec:
         raise ValueError(f"dataset {spec.name!r} needs at least one copy")
     for copy in spec.copies:
         for f in copy.files:
-            if len(f.sha256) != 64 or any(ch not in "0123456789abcdef" for ch in f.sha256):
-                raise ValueError(f"{spec.name}/{f.name}: sha256 must be 64 lowercase hex digits, got {f.sha256!r}")
+            algo, digest = f.checksum
+            want = 64 if algo == "sha256" else 32
+            if len(digest) != want or any(ch not in "0123456789abcdef" for ch in digest):
+                raise ValueError(f"{spec.name}/{f.name}: {algo} must be {want} lowercase hex digits, got {digest!r}"
+                                 + (" (give sha256, or md5 where upstream pins only that)" if not digest else ""))
     REGISTRY[spec.name] = spec
     return spec
 
@@ -119,20 +132,25 @@ def get_spec(name: str) -> DatasetSpec:
 
 # --------------------------------------------------------------------------- checksums
 
-_SHA_MEMO: dict[tuple[str, int, int], str] = {}
+_DIGEST_MEMO: dict[tuple[str, str, int, int], str] = {}
+
+
+def file_digest(path: Path, algo: str = "sha256") -> str:
+    """Hex digest ("sha256" or "md5") of a file (memoised on path, size and mtime)."""
+    st = path.stat()
+    key = (algo, str(path.resolve()), st.st_size, st.st_mtime_ns)
+    if key not in _DIGEST_MEMO:
+        h = hashlib.new(algo)
+        with open(path, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+        _DIGEST_MEMO[key] = h.hexdigest()
+    return _DIGEST_MEMO[key]
 
 
 def sha256_of(path: Path) -> str:
     """Hex sha256 of a file (memoised on path, size and mtime)."""
-    st = path.stat()
-    key = (str(path.resolve()), st.st_size, st.st_mtime_ns)
-    if key not in _SHA_MEMO:
-        h = hashlib.sha256()
-        with open(path, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                h.update(block)
-        _SHA_MEMO[key] = h.hexdigest()
-    return _SHA_MEMO[key]
+    return file_digest(path, "sha256")
 
 
 def _matches(path: Path, f: RemoteFile) -> bool:
@@ -140,7 +158,8 @@ def _matches(path: Path, f: RemoteFile) -> bool:
         return False
     if f.size is not None and path.stat().st_size != f.size:
         return False
-    return sha256_of(path) == f.sha256
+    algo, digest = f.checksum
+    return file_digest(path, algo) == digest
 
 
 # --------------------------------------------------------------------------- lookup
@@ -204,10 +223,11 @@ def _missing_message(spec: DatasetSpec, reason: str) -> str:
         if _find_local(spec.name, f):
             continue
         url = f.urls[0] if f.urls else "(no public URL)"
-        lines.append(f"  missing {f.name}  from {url}  (sha256 {f.sha256})")
+        algo, digest = f.checksum
+        lines.append(f"  missing {f.name}  from {url}  ({algo} {digest})")
         for _, folder in _search_dirs(spec.name):
             if (folder / f.name).is_file():
-                lines.append(f"    {folder / f.name} exists but its size or sha256 differs: replace it")
+                lines.append(f"    {folder / f.name} exists but its size or {algo} differs: replace it")
     lines.append(f"Download the file(s) above and put them in {cache}/")
     if mirror is not None:
         lines.append(f"  or in the offline mirror {mirror / spec.name}/ (DATA_MIRROR={os.environ['DATA_MIRROR']}).")
@@ -221,7 +241,7 @@ def _missing_message(spec: DatasetSpec, reason: str) -> str:
 # --------------------------------------------------------------------------- download
 
 def download(f: RemoteFile, folder: Path) -> Path:
-    """Download `f` into `folder` (resuming `<name>.part`), verify sha256, rename, return the path."""
+    """Download `f` into `folder` (resuming `<name>.part`), verify its checksum, rename, return the path."""
     from tqdm.auto import tqdm
 
     if not f.urls:
@@ -235,11 +255,12 @@ def download(f: RemoteFile, folder: Path) -> Path:
         except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
             last_error = exc
             continue
-        digest = sha256_of(part)
-        if digest != f.sha256:
+        algo, expected = f.checksum
+        digest = file_digest(part, algo)
+        if digest != expected:
             part.unlink()
             raise ChecksumError(
-                f"{f.name} downloaded from {url} has sha256 {digest}, expected {f.sha256}; "
+                f"{f.name} downloaded from {url} has {algo} {digest}, expected {expected}; "
                 f"the partial file {part} was deleted. Try again, or download it by hand into {folder}/."
             )
         part.replace(target)
@@ -461,3 +482,42 @@ register(DatasetSpec(
 ))
 
 IMAGE_DATASETS = ("mnist", "fashion-mnist", "cifar10")
+
+# AG_NEWS: the CSVs torchtext downloads (its pins are md5; test.csv's sha256 was computed from the
+# mirror copy, whose decompressed bytes have exactly torchtext's test md5). The offline mirror holds
+# only the test split, gzipped.
+_AG_URL = "https://raw.githubusercontent.com/mhjabreel/CharCnn_Keras/master/data/ag_news_csv/"
+register(DatasetSpec(
+    name="ag_news",
+    homepage="http://groups.di.unipi.it/~gulli/AG_corpus_of_news_articles.html",
+    citation="Zhang, Zhao, LeCun (2015). Character-level Convolutional Networks for Text Classification.",
+    copies=(
+        Copy("official CSVs (train 120,000 + test 7,600 rows)", official=True, files=(
+            RemoteFile("train.csv", None, None, (_AG_URL + "train.csv",), md5="b1a00f826fdfbd249f79597b59e1dc12"),
+            RemoteFile("test.csv", "521465c2428ed7f02f8d6db6ffdd4b5447c1c701962353eb2c40d548c3c85699", 1857427,
+                       (_AG_URL + "test.csv",)),
+        )),
+        Copy("mirror copy: official test split only (7,600 rows)", files=(RemoteFile(
+            "test.csv.gz", "3c277beb6ce3dd635407635cb90a7c5ceaf87168fabb3be218e39aa2b097f706", 748824),),
+             note="no training split: notebooks must split these 7,600 official test rows themselves"),
+    ),
+))
+
+# GloVe 6B (Wikipedia 2014 + Gigaword 5, 400k words, 50/100/200/300 d): the official zip is pinned by
+# the md5 that many loaders agree on; the offline mirror holds the 100,000 most frequent words of the
+# 50-d file, byte-identical to those lines of Stanford's glove.6B.50d.txt.
+register(DatasetSpec(
+    name="glove",
+    homepage="https://nlp.stanford.edu/projects/glove/",
+    citation="Pennington, Socher, Manning (2014). GloVe: Global Vectors for Word Representation.",
+    copies=(
+        Copy("official glove.6B.zip (400,000 words; 50/100/200/300 d)", official=True, files=(RemoteFile(
+            "glove.6B.zip", None, None, ("https://nlp.stanford.edu/data/glove.6B.zip",
+                                         "https://downloads.cs.stanford.edu/nlp/data/glove.6B.zip"),
+            md5="056ea991adb4740ac6bf1b6d9b50408b"),)),
+        Copy("mirror copy: glove.6B.50d, the 100,000 most frequent words", files=(RemoteFile(
+            "glove.6B.50d.top100k.txt.gz", "598d6fd1faa45733deecce34d52ab3b3c1455e7aac855f58865eebfc55b7c7a3",
+            16934705),),
+             note="50-d only, first 100,000 of 400,000 words (exact lines of the official file)"),
+    ),
+))

@@ -1,0 +1,138 @@
+"""helpers.text: tokenizer, vocabulary, stratified split, AG_NEWS / GloVe loaders; md5-pinned downloads."""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from helpers import data, text
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+MIRROR = Path(os.environ.get("DATA_MIRROR") or SHARED)
+needs_mirror = pytest.mark.skipif(not (MIRROR / "ag_news").is_dir(), reason=f"no offline mirror at {MIRROR}")
+
+
+def test_tokenize_lowercases_and_splits_punctuation():
+    assert text.tokenize("Wall St. Bears (Reuters) don't 10-year $5!") == [
+        "wall", "st", ".", "bears", "(", "reuters", ")", "don't", "10-year", "$", "5", "!"]
+    assert text.tokenize("") == []
+    with pytest.raises(ValueError, match="expects a str"):
+        text.tokenize(["a", "list"])
+
+
+def test_vocab_orders_by_count_then_alphabet_and_maps_unknowns():
+    vocab = text.Vocab.build([["b", "a", "c"], ["a", "b"], ["a", "d"]], min_count=2)
+    assert vocab.itos == ["<pad>", "<unk>", "a", "b"] and vocab.pad_index == 0 and vocab.unk_index == 1
+    assert vocab.encode(["b", "zzz", "a"]) == [3, 1, 2] and vocab.decode([2, 3]) == ["a", "b"]
+    assert vocab.counts == {"a": 3, "b": 2} and "a" in vocab and "c" not in vocab
+    assert text.Vocab.build([["x", "y"]], max_size=1).itos == ["<pad>", "<unk>", "x"]
+
+
+def test_vocab_rejects_bad_input():
+    with pytest.raises(ValueError, match="min_count"):
+        text.Vocab.build([["a"]], min_count=0)
+    with pytest.raises(ValueError, match="tokenize it first"):
+        text.Vocab.build(["a sentence"])
+    with pytest.raises(ValueError, match="unique"):
+        text.Vocab(["<pad>", "<unk>", "a", "a"])
+    no_unk = text.Vocab.build([["a"]], specials=("<pad>",))
+    with pytest.raises(KeyError):
+        no_unk.encode(["b"])
+
+
+def test_stratified_split_keeps_class_mix_is_seeded_and_disjoint():
+    labels = np.repeat([0, 1, 2, 3], [400, 400, 100, 100])
+    parts = text.stratified_split(labels, [0.7, 0.1, 0.2], seed=3)
+    assert [len(p) for p in parts] == [700, 100, 200]
+    assert len(np.unique(np.concatenate(parts))) == len(labels)
+    for p, frac in zip(parts, [0.7, 0.1, 0.2]):
+        np.testing.assert_array_equal(np.bincount(labels[p]), np.round(np.array([400, 400, 100, 100]) * frac))
+    again = text.stratified_split(labels, [0.7, 0.1, 0.2], seed=3)
+    assert all((a == b).all() for a, b in zip(parts, again))
+    other = text.stratified_split(labels, [0.7, 0.1, 0.2], seed=4)
+    assert not (parts[0] == other[0]).all()
+
+
+@pytest.mark.parametrize("fractions", [[1.0], [0.5, 0.6], [0.5, 0.0, 0.5]])
+def test_stratified_split_rejects_bad_fractions(fractions):
+    with pytest.raises(ValueError, match="fractions"):
+        text.stratified_split([0, 1, 0, 1], fractions)
+
+
+def test_clean_ag_news_undoes_its_escapes():
+    raw = r"Oil #36;10 \barrel &lt;b&gt;up&lt;/b&gt; it #39;s quot;big quot; AT amp;T"
+    assert text.clean_ag_news(raw) == 'Oil $10 barrel up it \'s "big " AT &T'
+
+
+@needs_mirror
+def test_ag_news_mirror_copy_is_the_labelled_test_split(isolated, monkeypatch):
+    monkeypatch.setenv("DATA_MIRROR", str(MIRROR))
+    got = text.ag_news(verbose=False)
+    assert not got.complete and list(got.splits) == ["test"]
+    assert got.copy == "ag_news: mirror copy: official test split only (7,600 rows)"
+    texts, labels = got.splits["test"]
+    assert len(texts) == 7600 and np.bincount(labels).tolist() == [1900] * 4
+    assert texts[0] == ("Fears for T N pension after talks. Unions representing workers at Turner Newall say they "
+                        "are 'disappointed' after talks with stricken parent firm Federal Mogul.")
+    assert got.classes == ["World", "Sports", "Business", "Sci/Tech"]
+
+
+def test_ag_news_official_csvs_are_read_with_both_splits(isolated):
+    folder = Path(os.environ["DATA_DIR"]) / "ag_news"
+    folder.mkdir(parents=True)
+    rows = b'"3","Title","Body one."\n"1","Other title?","Two"\n'
+    for name in ("train.csv", "test.csv"):
+        (folder / name).write_bytes(rows)
+    spec = data.get_spec("ag_news")
+    fake = [data.RemoteFile(f.name, hashlib.sha256(rows).hexdigest(), len(rows)) for f in spec.official_copy().files]
+    copy = data.Copy(spec.official_copy().label, tuple(fake), official=True)
+    data.register(data.DatasetSpec(spec.name, spec.homepage, (copy,) + spec.copies[1:]), replace=True)
+    try:
+        got = text.ag_news(verbose=False)
+    finally:
+        data.register(spec, replace=True)
+    assert got.complete and got.splits["train"][0] == ["Title. Body one.", "Other title? Two"]
+    assert got.splits["train"][1].tolist() == [2, 0]
+
+
+@pytest.mark.skipif(not (MIRROR / "glove").is_dir(), reason=f"no offline mirror at {MIRROR}")
+def test_glove_mirror_copy_and_vocab_lookup(isolated, monkeypatch):
+    monkeypatch.setenv("DATA_MIRROR", str(MIRROR))
+    vectors = text.glove(max_words=1000, verbose=False)
+    assert vectors.vectors.shape == (1000, 50) and vectors.words[:3] == ["the", ",", "."]
+    vocab = text.Vocab.build([["the", "qqqzzz"]])
+    rows, found = vectors.lookup(vocab)
+    assert found.tolist() == [False, False, False, True] and rows.shape == (4, 50)  # qqqzzz sorts first
+    np.testing.assert_array_equal(rows[3], vectors.vectors[0])
+    with pytest.raises(ValueError, match="only dim=50"):
+        text.glove(dim=100, verbose=False)
+    with pytest.raises(ValueError, match="dim 50, 100, 200 or 300"):
+        text.glove(dim=64, verbose=False)
+
+
+def test_md5_pinned_file_downloads_and_is_verified(isolated, file_server):
+    payload = b"pinned upstream by md5 only" * 100
+    md5 = hashlib.md5(payload).hexdigest()
+    file_server.files["/f.csv"] = payload
+    data.register(data.DatasetSpec("md5toy", "", (data.Copy("official", official=True, files=(
+        data.RemoteFile("f.csv", None, None, (file_server.url + "/f.csv",), md5=md5),)),)), replace=True)
+    try:
+        got = data.fetch("md5toy", verbose=False)
+        assert got["f.csv"].read_bytes() == payload and got.sources == {"f.csv": "download"}
+        file_server.files["/f.csv"] = b"tampered"
+        got["f.csv"].unlink()
+        with pytest.raises(data.ChecksumError, match=f"has md5 .* expected {md5}"):
+            data.fetch("md5toy", verbose=False)
+    finally:
+        data.REGISTRY.pop("md5toy", None)
+
+
+def test_register_needs_a_valid_sha256_or_md5():
+    with pytest.raises(ValueError, match="give sha256, or md5"):
+        data.register(data.DatasetSpec("nochk", "", (data.Copy("x", (data.RemoteFile("f", None),)),)))
+    with pytest.raises(ValueError, match="md5 must be 32 lowercase hex"):
+        data.register(data.DatasetSpec("badmd5", "", (data.Copy("x", (data.RemoteFile("f", None, md5="ab"),)),)))
