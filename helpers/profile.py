@@ -62,6 +62,7 @@ class Run:
     seed: int
     threads: int
     torch_version: str
+    deterministic: bool = True
     started: float = field(default_factory=time.perf_counter)
 
     @property
@@ -84,15 +85,20 @@ class Run:
             gpu = f" ({torch.cuda.get_device_name(self.device)})"
         return (
             f"profile={self.profile} · device={self.device}{gpu} · torch {self.torch_version} · "
-            f"{self.threads} CPU threads · seed {self.seed}"
+            f"{self.threads} CPU threads · seed {self.seed}" + ("" if self.deterministic else " · non-deterministic")
         )
 
 
 _CURRENT: Run | None = None
 
 
-def setup(seed: int = 0, device: str | None = None, verbose: bool = True) -> Run:
-    """Seed everything, pick profile/device/threads, print them once, and return the `Run`."""
+def setup(seed: int = 0, device: str | None = None, verbose: bool = True, deterministic: bool = True) -> Run:
+    """Seed everything, pick profile/device/threads, print them once, and return the `Run`.
+
+    `deterministic` turns on `torch.use_deterministic_algorithms` (warn-only): with several CPU threads
+    some kernels (e.g. the scatter-add behind an indexed embedding's backward) otherwise sum in a
+    varying order, and a long training run drifts to different numbers from the same seed.
+    """
     import torch
 
     global _CURRENT
@@ -100,13 +106,19 @@ def setup(seed: int = 0, device: str | None = None, verbose: bool = True) -> Run
     seed_everything(seed)
     threads = cpu_threads()
     torch.set_num_threads(threads)
+    if deterministic:
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # cuBLAS needs it for reproducible GEMMs
+    torch.use_deterministic_algorithms(deterministic, warn_only=True)
     if device is None:
         device = "cuda" if torch.cuda.is_available() else "cpu"
     dev = torch.device(device)
     if dev.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device={device!r} was asked for but no CUDA GPU is available; use 'cpu'.")
     _CURRENT = Run(profile=profile, device=dev, seed=seed, threads=threads,
-                   torch_version=torch.__version__)
+                   torch_version=torch.__version__, deterministic=deterministic)
+    from .widgets import enable_colab_widgets
+
+    enable_colab_widgets()  # Colab needs its custom widget manager for ipywidgets 8 (no-op elsewhere)
     if verbose:
         print(_CURRENT.describe())
     return _CURRENT

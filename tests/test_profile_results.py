@@ -103,3 +103,30 @@ def test_bad_notebook_name_is_rejected(isolated):
 
 def test_summary_of_empty_folder(tmp_path):
     assert results.summary_table(tmp_path) == f"(no results in {tmp_path})"
+
+
+def test_setup_makes_multithreaded_training_reproducible(monkeypatch):
+    """Two identical runs of an indexed-embedding model (scatter-add backward) give identical weights."""
+    monkeypatch.setenv("PROFILE", "quick")
+    torch.set_num_threads(2)
+
+    def train():
+        helpers.setup(seed=0, verbose=False)
+        torch.set_num_threads(2)
+        emb = torch.nn.Parameter(torch.randn(50, 64))
+        opt = torch.optim.Adam([emb], lr=1e-2)
+        for _ in range(20):
+            ids = torch.randint(0, 50, (512, 40))
+            loss = emb[ids].tanh().pow(2).mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        return emb.detach().clone()
+
+    try:
+        assert torch.are_deterministic_algorithms_enabled()
+        assert torch.equal(train(), train())
+        run = helpers.setup(verbose=False, deterministic=False)
+        assert not torch.are_deterministic_algorithms_enabled() and "non-deterministic" in run.describe()
+    finally:
+        torch.use_deterministic_algorithms(False)
