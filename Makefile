@@ -8,12 +8,14 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 NOTEBOOKS := $(sort $(wildcard *.ipynb))
 NB ?= $(NOTEBOOKS)
-# how every target executes a notebook (no per-cell time limit: full profiles run long)
-EXECUTE := $(VENV)/bin/jupyter nbconvert --to notebook --execute --ExecutePreprocessor.timeout=-1
+# how every target executes a notebook (no per-cell time limit: full profiles run long; widget state is
+# stored so a saved notebook shows each widget's last view, e.g. the attention browser's image)
+EXECUTE := $(VENV)/bin/jupyter nbconvert --to notebook --execute --ExecutePreprocessor.timeout=-1 \
+	--ExecutePreprocessor.store_widget_state=True
 # pip on some machines warns about every missing local index entry; keep real errors, drop that noise
 QUIET_PIP := { grep -v -E "is ignored: it is neither a file nor a directory" || true; }
 
-.PHONY: venv notebooks test test-helpers test-notebooks lab regenerate summary clean
+.PHONY: venv venv-test notebooks test test-helpers test-notebooks lab regenerate summary clean
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: requirements.txt pyproject.toml
@@ -21,6 +23,11 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	$(PY) -m pip install -q --upgrade pip 2>&1 | $(QUIET_PIP)
 	$(PY) -m pip install -q -r requirements.txt 2>&1 | $(QUIET_PIP)
 	$(PY) -m pip install -q --no-deps -e . 2>&1 | $(QUIET_PIP)
+	touch $@
+
+venv-test: $(VENV)/.installed-test
+$(VENV)/.installed-test: requirements-test.txt $(VENV)/.installed
+	$(PY) -m pip install -q -r requirements-test.txt 2>&1 | $(QUIET_PIP)
 	touch $@
 
 ## Execute every notebook with the default profile (full on a GPU, else quick) into build/notebooks;
@@ -36,7 +43,7 @@ notebooks: venv
 
 test: test-helpers test-notebooks
 
-test-helpers: venv
+test-helpers: venv-test
 	$(PY) -m pytest tests
 
 ## nbval in lax mode: every cell must run; cells tagged `# NBVAL_CHECK_OUTPUT` must reproduce their output.

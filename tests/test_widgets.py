@@ -1,0 +1,130 @@
+"""helpers.widgets: validation, every control driven programmatically, rollout, static overview."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from helpers import widgets
+
+
+def softmax_rows(x):
+    e = np.exp(x - x.max(-1, keepdims=True))
+    return e / e.sum(-1, keepdims=True)
+
+
+@pytest.fixture
+def vision():
+    rng = np.random.default_rng(0)
+    attn = softmax_rows(rng.normal(size=(3, 2, 4, 17, 17)) * 3)  # 3 images, 2 layers, 4 heads, CLS + 4x4 patches
+    images = rng.integers(0, 256, size=(3, 3, 32, 32), dtype=np.uint8)
+    return attn, images
+
+
+def test_vision_controls_change_what_is_drawn(vision):
+    attn, images = vision
+    b = widgets.attention_browser(attn, images=images, static=False)
+    assert b.mode == "vision" and b.grid == (4, 4) and b.prefix == 1
+    assert b.layer.value == 1 and b.head.value == "mean" and b.query.value == 0
+    np.testing.assert_allclose(b.current(), attn[0, 1].mean(0), rtol=1e-6)
+    np.testing.assert_allclose(b.heat.get_array(), attn[0, 1].mean(0)[0, 1:].reshape(4, 4), rtol=1e-6)
+    assert not b.box.get_visible()  # the CLS query has no patch to outline
+    before, renders = b.png(), b.renders
+
+    b.head.value = "2"
+    np.testing.assert_allclose(b.current(), attn[0, 1, 2])
+    b.layer.value = 0
+    np.testing.assert_allclose(b.current(), attn[0, 0, 2])
+    b.item.value = 2
+    np.testing.assert_allclose(b.current(), attn[2, 0, 2])
+    np.testing.assert_allclose(b.base.get_array(), images[2].transpose(1, 2, 0) / 255.0)
+    b.query.value = 1 + 6  # patch 6 = row 1, column 2 of the 4x4 grid
+    np.testing.assert_allclose(b.heat.get_array(), attn[2, 0, 2][7, 1:].reshape(4, 4), rtol=1e-6)
+    assert b.box.get_visible() and b.box.get_xy() == (2 / 4, 1 / 4)
+    b.rollout.value = True
+    np.testing.assert_allclose(b.current(), widgets.attention_rollout(attn)[2, 0], rtol=1e-5)
+    assert b.head.disabled
+    assert b.renders == renders + 5 and b.image.value == b.png() != before
+    assert "layer 0" in b.axes[0].get_title() and "rollout" in b.axes[0].get_title()
+
+
+def test_figure_is_built_once_and_only_artist_data_changes(vision):
+    attn, images = vision
+    b = widgets.attention_browser(attn, images=images, static=False)
+    fig, heat, n_images = b.fig, b.heat, len(b.axes[0].images)
+    for h in ["0", "1", "mean"]:
+        b.head.value = h
+    b.query.value = 5
+    assert b.fig is fig and b.heat is heat and len(b.axes[0].images) == n_images
+
+
+def test_text_mode_draws_the_query_row_and_the_matrix():
+    rng = np.random.default_rng(1)
+    tokens = ["the", "cat", "sat", "on", "a", "mat"]
+    attn = softmax_rows(rng.normal(size=(3, 2, 6, 6)))  # (layers, heads, N, N)
+    b = widgets.attention_browser(attn, tokens=tokens, static=False)
+    assert b.mode == "text" and b.item.layout.display == "none" and b.query.value == 5  # last token first
+    b.head.value, b.query.value = "1", 4
+    np.testing.assert_allclose([bar.get_height() for bar in b.bars], attn[2, 1, 4], rtol=1e-6)
+    np.testing.assert_allclose(b.matrix.get_array(), attn[2, 1], rtol=1e-6)
+    assert b.box.get_xy() == (-0.5, 3.5)
+    assert [t.get_text() for t in b.axes[1].get_xticklabels()] == tokens
+    assert "'a'" in b.axes[0].get_title()
+
+
+def test_heads_only_input_and_per_item_tokens():
+    attn = softmax_rows(np.random.default_rng(2).normal(size=(2, 1, 2, 3, 3)))
+    b = widgets.attention_browser(attn, tokens=[["a", "b", "c"], ["x", "y", "z"]], static=False)
+    b.item.value = 1
+    assert [t.get_text() for t in b.axes[1].get_xticklabels()] == ["x", "y", "z"]
+    single = widgets.attention_browser(attn[0, 0], static=False)  # (heads, N, N), tokens default to indices
+    assert single.attn.shape == (1, 1, 2, 3, 3) and single.tokens[0] == ["0", "1", "2"]
+
+
+def test_rollout_is_a_product_of_residual_mixed_means():
+    attn = softmax_rows(np.random.default_rng(3).normal(size=(3, 2, 5, 5)))
+    rolled = widgets.attention_rollout(attn)
+    mixed = [0.5 * np.eye(5) + 0.5 * attn[layer].mean(0) for layer in range(3)]
+    np.testing.assert_allclose(rolled[0], mixed[0])
+    np.testing.assert_allclose(rolled[2], mixed[2] @ mixed[1] @ mixed[0])
+    np.testing.assert_allclose(rolled.sum(-1), 1.0)
+    with pytest.raises(ValueError, match="residual"):
+        widgets.attention_rollout(attn, residual=2)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(attn=np.ones((2, 5, 5)).reshape(2, 5, 5)[..., :4]), "dimension -2 is 5, dimension -1 is 4"),
+    (dict(attn=np.ones((5, 5))), "got 2 dimensions"),
+    (dict(attn=np.ones((2, 3, 3)), tokens=["a", "b"]), r"tokens\[0\] has 2 tokens but attn dimension -1 \(keys\) has 3"),
+    (dict(attn=np.ones((2, 1, 2, 3, 3)), tokens=[["a", "b", "c"]]), r"tokens has 1 lists but attn dimension 0"),
+    (dict(attn=np.ones((1, 1, 17, 17)), images=np.zeros((2, 3, 8, 8))), r"images has 2 items but attn dimension 0"),
+    (dict(attn=np.ones((1, 1, 18, 18)), images=np.zeros((1, 3, 8, 8))), r"18 tokens but the patch grid 4x4 plus 0 prefix"),
+    (dict(attn=np.full((1, 3, 3), np.nan)), "NaN"),
+    (dict(attn=np.ones((1, 3, 3)), tokens=["a", "b", "c"], images=np.zeros((1, 3, 8, 8))), "not both"),
+])
+def test_bad_shapes_are_value_errors_naming_the_dimension(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        widgets.attention_browser(static=False, **kwargs)
+
+
+def test_explicit_grid_without_cls(vision):
+    attn = softmax_rows(np.random.default_rng(4).normal(size=(1, 2, 8, 8)))  # 2x4 patches, no CLS
+    b = widgets.attention_browser(attn, images=np.zeros((1, 16, 32)), grid=(2, 4), num_prefix_tokens=0,
+                                  static=False)
+    b.query.value = 5
+    assert b.box.get_xy() == (1 / 4, 1 / 2) and b.heat.get_array().shape == (2, 4)
+
+
+def test_static_overview_is_displayed(vision, monkeypatch):
+    shown = []
+    monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
+    attn, images = vision
+    b = widgets.attention_browser(attn, images=images, title="toy")
+    fig = shown[0]
+    assert len(fig.axes) == 2 * (4 + 2)  # layers x (heads + mean + rollout)
+    assert "toy" in fig._suptitle.get_text()
+    with pytest.raises(ValueError, match="item must be"):
+        b.overview(item=3)
+
+
+def test_enable_colab_widgets_is_a_no_op_outside_colab():
+    assert widgets.enable_colab_widgets() is False
