@@ -262,10 +262,14 @@ class AttentionBrowser:
                     img = self.images[item]
                     ax.imshow(img, cmap="gray" if img.ndim == 2 else None, extent=(0, 1, 1, 0))
                     ax.imshow(row[self.prefix:].reshape(self.grid), cmap="inferno", alpha=0.6, extent=(0, 1, 1, 0))
+                    ax.set_xticks([])
                 else:
                     ax.bar(range(n), row, color="tab:blue")
                     ax.set_ylim(0, max(float(row.max()), 1e-12) * 1.1)
-                ax.set_xticks([])
+                    if n <= 16:
+                        ax.set_xticks(range(n), self.tokens[item], rotation=90, fontsize=7)
+                    else:
+                        ax.set_xticks([])
                 ax.set_yticks([])
                 if layer == 0:
                     ax.set_title(f"head {col}" if col < n_heads else ("mean" if col == n_heads else "rollout"),
@@ -279,10 +283,14 @@ class AttentionBrowser:
         fig.tight_layout()
         return fig
 
-    def _ipython_display_(self):
-        from IPython.display import display
-
-        display(self.widget)
+    def _repr_mimebundle_(self, **kwargs):
+        """The widget view, with a short text fallback for frontends that cannot show widgets."""
+        bundle = self.widget._repr_mimebundle_(**kwargs) or {}
+        shape = "x".join(str(d) for d in self.attn.shape)
+        bundle["text/plain"] = (f"AttentionBrowser over attention {shape} (items x layers x heads x N x N): "
+                                f"interactive in a running Jupyter/Colab kernel with ipywidgets; the static "
+                                f"overview above shows every head")
+        return bundle
 
 
 def attention_browser(attn, images=None, tokens=None, grid=None, num_prefix_tokens=None, item_labels=None,

@@ -128,3 +128,10 @@ def test_static_overview_is_displayed(vision, monkeypatch):
 
 def test_enable_colab_widgets_is_a_no_op_outside_colab():
     assert widgets.enable_colab_widgets() is False
+
+
+def test_text_fallback_is_short_and_says_what_it_is():
+    b = widgets.attention_browser(np.full((2, 3, 3), 1 / 3), static=False)
+    bundle = b._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert bundle["text/plain"].startswith("AttentionBrowser over attention 1x1x2x3x3") and "VBox" not in bundle["text/plain"]
