@@ -521,3 +521,30 @@ register(DatasetSpec(
              note="50-d only, first 100,000 of 400,000 words (exact lines of the official file)"),
     ),
 ))
+
+# Sentiment140 (Go, Bhayani & Huang 2009). The official zip holds the 1.6M-tweet training CSV and the
+# 498-tweet manual test CSV (latin-1); its md5 is the one LEAF's loader pins. The offline mirror has a
+# 100,000-tweet text-only excerpt of the training CSV (first 50,000 negatives, last 50,000 positives,
+# so the two classes come from different weeks) and the manual test CSV, byte-exact.
+register(DatasetSpec(
+    name="sentiment140",
+    homepage="http://help.sentiment140.com/for-students/",
+    citation="Go, Bhayani, Huang (2009). Twitter Sentiment Classification using Distant Supervision.",
+    copies=(
+        Copy("official trainingandtestdata.zip (1,600,000 training + 498 manual test tweets)", official=True,
+             files=(RemoteFile("trainingandtestdata.zip", None, None,
+                               ("https://cs.stanford.edu/people/alecmgo/trainingandtestdata.zip",),
+                               md5="1647eb110dd2492512e27b9a70d5d1bc"),)),
+        Copy("mirror excerpt: 100,000 training tweets (first 50k negative, last 50k positive) + manual test",
+             files=(
+                 RemoteFile("excerpt100k_negative_rows1-50000.txt.gz",
+                            "73d1c788520ee10f70ef70d3ba4228d5fd2f99a37978a17279905658beabcd97", 1660921),
+                 RemoteFile("excerpt100k_positive_last50000.txt.gz",
+                            "0386ffaaac3f040691de7a314d9d0c5febd16ea6dffd6a26ae7e4a30a6ecdcf2", 1736174),
+                 RemoteFile("testdata.manual.2009.06.14.csv.gz",
+                            "53e7153a5398536c6c589e3f0e979d8341b584afd4c950c2ac1f3b2943736b84", 30118),
+             ),
+             note="not a random sample: negatives are training rows 1-50,000 and positives the last 50,000, "
+                  "from different weeks of 2009, so topic/date cues leak into the labels; text only"),
+    ),
+))

@@ -220,3 +220,43 @@ def glove(dim: int = 50, max_words: int | None = 100_000, verbose: bool = True) 
             rows.append(rest)
     vectors = np.array(" ".join(rows).split(), dtype=np.float32).reshape(len(words), dim)
     return WordVectors(words, vectors, fetched.label)
+
+
+SENTIMENT140_CLASSES = ["negative", "positive"]
+
+
+def _read_sentiment140_csv(raw: bytes, keep_neutral: bool = False) -> tuple[list[str], np.ndarray]:
+    texts, labels = [], []
+    for row in csv.reader(io.StringIO(raw.decode("latin-1"))):
+        if len(row) != 6:
+            raise ValueError(f"sentiment140 rows have 6 fields (polarity, id, date, query, user, text), got {len(row)}")
+        polarity = int(row[0])
+        if polarity == 2 and not keep_neutral:
+            continue
+        texts.append(row[5])
+        labels.append({0: 0, 4: 1, 2: 2}[polarity])
+    return texts, np.asarray(labels, dtype=np.int64)
+
+
+def sentiment140(verbose: bool = True) -> TextSplits:
+    """Sentiment140 tweets with labels 0 = negative, 1 = positive: splits "train" and "manual_test"
+    (the official 498-tweet test set without its 139 neutral rows). `complete` is False for the excerpt."""
+    import zipfile
+
+    fetched = fetch("sentiment140", verbose=verbose)
+    if fetched.copy.official:
+        with zipfile.ZipFile(fetched["trainingandtestdata.zip"]) as zf:
+            train = _read_sentiment140_csv(zf.read("training.1600000.processed.noemoticon.csv"))
+            manual = _read_sentiment140_csv(zf.read("testdata.manual.2009.06.14.csv"))
+    else:
+        texts, labels = [], []
+        for label, name in ((0, "excerpt100k_negative_rows1-50000.txt.gz"), (1, "excerpt100k_positive_last50000.txt.gz")):
+            # UTF-8 text identical to the official CSV's field 6 decoded as latin-1
+            lines = gzip.decompress(fetched[name].read_bytes()).decode("utf-8").split("\n")
+            lines = [line for line in lines if line]
+            texts += lines
+            labels += [label] * len(lines)
+        train = (texts, np.asarray(labels, dtype=np.int64))
+        manual = _read_sentiment140_csv(gzip.decompress(fetched["testdata.manual.2009.06.14.csv.gz"].read_bytes()))
+    return TextSplits({"train": train, "manual_test": manual}, list(SENTIMENT140_CLASSES), fetched.label,
+                      complete=fetched.copy.official)

@@ -136,3 +136,16 @@ def test_register_needs_a_valid_sha256_or_md5():
         data.register(data.DatasetSpec("nochk", "", (data.Copy("x", (data.RemoteFile("f", None),)),)))
     with pytest.raises(ValueError, match="md5 must be 32 lowercase hex"):
         data.register(data.DatasetSpec("badmd5", "", (data.Copy("x", (data.RemoteFile("f", None, md5="ab"),)),)))
+
+
+@pytest.mark.skipif(not (MIRROR / "sentiment140").is_dir(), reason=f"no offline mirror at {MIRROR}")
+def test_sentiment140_mirror_excerpt_is_labelled_and_keeps_only_polar_manual_rows(isolated, monkeypatch):
+    monkeypatch.setenv("DATA_MIRROR", str(MIRROR))
+    got = text.sentiment140(verbose=False)
+    assert not got.complete and got.copy.startswith("sentiment140: mirror excerpt: 100,000 training tweets")
+    texts, labels = got.splits["train"]
+    assert len(texts) == 100_000 and labels.tolist()[:1] == [0] and np.bincount(labels).tolist() == [50_000] * 2
+    manual_texts, manual_labels = got.splits["manual_test"]
+    assert np.bincount(manual_labels).tolist() == [177, 182]  # the 139 neutral rows are dropped
+    assert manual_texts[0].startswith("@stellargirl I loooooooovvvvvveee my Kindle2")
+    assert got.classes == ["negative", "positive"]
