@@ -305,9 +305,11 @@ def attention_browser(attn, images=None, tokens=None, grid=None, num_prefix_toke
                                item_labels=item_labels, title=title)
     if static:
         import matplotlib.pyplot as plt
-        from IPython.display import display
+        from IPython.display import Image, display
 
         fig = browser.overview()
-        display(fig)
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
         plt.close(fig)
+        display(Image(data=buf.getvalue(), format="png"))  # a PNG whatever the matplotlib backend (Agg in CI)
     return browser

@@ -119,7 +119,8 @@ def test_static_overview_is_displayed(vision, monkeypatch):
     monkeypatch.setattr("IPython.display.display", lambda obj: shown.append(obj))
     attn, images = vision
     b = widgets.attention_browser(attn, images=images, title="toy")
-    fig = shown[0]
+    assert len(shown) == 1 and shown[0].data[:8] == b"\x89PNG\r\n\x1a\n"  # an image, not a Figure repr
+    fig = b.overview()
     assert len(fig.axes) == 2 * (4 + 2)  # layers x (heads + mean + rollout)
     assert "toy" in fig._suptitle.get_text()
     with pytest.raises(ValueError, match="item must be"):
