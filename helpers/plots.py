@@ -31,15 +31,22 @@ def plot_history(history: dict, metrics: Sequence[str] = ("loss", "accuracy"), t
     return axes
 
 
-def _as_hwc(image) -> np.ndarray:
-    img = to_numpy(image)
-    if img.ndim == 3 and img.shape[0] in (1, 3) and img.shape[-1] not in (1, 3):
-        img = img.transpose(1, 2, 0)  # (C, H, W) -> (H, W, C)
-    if img.ndim == 3 and img.shape[-1] == 1:
+def images_hwc(images) -> np.ndarray:
+    """A batch (N, C, H, W), (N, H, W, C) or (N, H, W) in [0, 255] or [0, 1] -> floats in [0, 1],
+    (N, H, W, 3) or (N, H, W) for one channel, ready for imshow."""
+    img = to_numpy(images)
+    if img.ndim == 4 and img.shape[1] in (1, 3) and img.shape[-1] not in (1, 3):
+        img = img.transpose(0, 2, 3, 1)  # (N, C, H, W) -> (N, H, W, C)
+    if img.ndim == 4 and img.shape[-1] == 1:
         img = img[..., 0]
     if img.max() > 1.0:
         img = img / 255.0
     return np.clip(img, 0.0, 1.0)
+
+
+def _as_hwc(image) -> np.ndarray:
+    """One image (C, H, W), (H, W, C) or (H, W) -> what `images_hwc` gives for a batch of one."""
+    return images_hwc(to_numpy(image)[None])[0]
 
 
 def show_images(images, labels=None, classes: Sequence[str] | None = None, ncols: int = 8,

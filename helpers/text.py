@@ -152,8 +152,8 @@ def _read_ag_csv(raw: bytes) -> tuple[list[str], np.ndarray]:
         if len(row) != 3:
             raise ValueError(f"AG_NEWS rows have 3 fields (class, title, description), got {len(row)}: {row[:3]}")
         labels.append(int(row[0]) - 1)
-        texts.append(clean_ag_news(row[1] + ". " + row[2]) if row[1] and not row[1].endswith((".", "?", "!"))
-                     else clean_ag_news(row[1] + " " + row[2]))
+        title_ends_sentence = not row[1] or row[1].endswith((".", "?", "!"))
+        texts.append(clean_ag_news(row[1] + (" " if title_ends_sentence else ". ") + row[2]))
     return texts, np.asarray(labels, dtype=np.int64)
 
 

@@ -71,12 +71,9 @@ def _validate(attn, images, tokens, grid, num_prefix_tokens):
             raise ValueError(f"images must be (items, C, H, W) or (items, H, W, C); got shape {imgs.shape}")
         if len(imgs) != n_items:
             raise ValueError(f"images has {len(imgs)} items but attn dimension 0 (items) has {n_items}")
-        if imgs.shape[1] in (1, 3) and imgs.shape[-1] not in (1, 3):
-            imgs = imgs.transpose(0, 2, 3, 1)  # (I, C, H, W) -> (I, H, W, C)
-        imgs = imgs[..., 0] if imgs.shape[-1] == 1 else imgs
-        if imgs.max() > 1.0:
-            imgs = imgs / 255.0
-        imgs = np.clip(imgs, 0.0, 1.0)
+        from .plots import images_hwc  # lazily: setup() imports this module and need not load pyplot
+
+        imgs = images_hwc(imgs)
         if num_prefix_tokens is None:
             num_prefix_tokens = 1 if math.isqrt(n - 1) ** 2 == n - 1 else 0
         if grid is None:
@@ -152,12 +149,13 @@ class AttentionBrowser:
             return self.mean_attn[i, layer]
         return self.attn[i, layer, int(self.head.value)]
 
-    def _label(self) -> str:
-        q = self.query.value
+    def _query_name(self, item: int, q: int) -> str:
         if self.mode == "vision":
-            qname = "CLS" if q < self.prefix else f"patch {q - self.prefix}"
-        else:
-            qname = repr(self.tokens[self.item.value][q])
+            return "CLS" if q < self.prefix else f"patch {q - self.prefix}"
+        return repr(self.tokens[item][q])
+
+    def _label(self) -> str:
+        qname = self._query_name(self.item.value, self.query.value)
         what = "rollout" if self.rollout.value else ("mean over heads" if self.head.value == "mean"
                                                      else f"head {self.head.value}")
         item = (self.item_labels[self.item.value] if self.item_labels else f"#{self.item.value}")
@@ -276,9 +274,7 @@ class AttentionBrowser:
                                  fontsize=8)
                 if col == 0:
                     ax.set_ylabel(f"layer {layer}", fontsize=8)
-        qname = ("CLS" if q < self.prefix else f"patch {q - self.prefix}") if self.mode == "vision" \
-            else repr(self.tokens[item][q])
-        fig.suptitle(f"{self.title + ' · ' if self.title else ''}attention of query {qname} "
+        fig.suptitle(f"{self.title + ' · ' if self.title else ''}attention of query {self._query_name(item, q)} "
                      f"(item {item}); the interactive browser below needs a widget frontend", fontsize=9)
         fig.tight_layout()
         return fig
