@@ -41,8 +41,9 @@ class ChecksumError(RuntimeError):
 class RemoteFile:
     """One file of a dataset copy: its name on disk, sha256, size in bytes and download URLs.
 
-    Where upstream pins a file only by md5 (e.g. torchtext's AG_NEWS train.csv) and no copy was
-    at hand to compute a sha256 from, pass `sha256=None, md5=...`: the file is then checked by md5.
+    Where upstream pins a file only by md5 or sha1 (e.g. torchtext's AG_NEWS train.csv, GluonNLP's
+    text8.zip) and no copy was at hand to compute a sha256 from, pass `sha256=None, md5=...` (or
+    `sha1=...`): the file is then checked by that digest.
     """
 
     name: str
@@ -50,11 +51,14 @@ class RemoteFile:
     size: int | None = None
     urls: tuple[str, ...] = ()  # empty: exists only in offline mirrors
     md5: str | None = None
+    sha1: str | None = None
 
     @property
     def checksum(self) -> tuple[str, str]:
-        """("sha256", hex) when a sha256 is registered, else ("md5", hex)."""
-        return ("sha256", self.sha256) if self.sha256 else ("md5", self.md5 or "")
+        """("sha256", hex) when a sha256 is registered, else ("sha1", hex), else ("md5", hex)."""
+        if self.sha256:
+            return "sha256", self.sha256
+        return ("sha1", self.sha1) if self.sha1 else ("md5", self.md5 or "")
 
 
 @dataclass(frozen=True)
@@ -114,10 +118,10 @@ def register(spec: DatasetSpec, replace: bool = False) -> DatasetSpec:
     for copy in spec.copies:
         for f in copy.files:
             algo, digest = f.checksum
-            want = 64 if algo == "sha256" else 32
+            want = {"sha256": 64, "sha1": 40, "md5": 32}[algo]
             if len(digest) != want or any(ch not in "0123456789abcdef" for ch in digest):
                 raise ValueError(f"{spec.name}/{f.name}: {algo} must be {want} lowercase hex digits, got {digest!r}"
-                                 + (" (give sha256, or md5 where upstream pins only that)" if not digest else ""))
+                                 + (" (give sha256, or sha1/md5 where upstream pins only that)" if not digest else ""))
     REGISTRY[spec.name] = spec
     return spec
 
@@ -136,7 +140,7 @@ _DIGEST_MEMO: dict[tuple[str, str, int, int], str] = {}
 
 
 def file_digest(path: Path, algo: str = "sha256") -> str:
-    """Hex digest ("sha256" or "md5") of a file (memoised on path, size and mtime)."""
+    """Hex digest ("sha256", "sha1" or "md5") of a file (memoised on path, size and mtime)."""
     st = path.stat()
     key = (algo, str(path.resolve()), st.st_size, st.st_mtime_ns)
     if key not in _DIGEST_MEMO:
@@ -546,5 +550,48 @@ register(DatasetSpec(
              ),
              note="not a random sample: negatives are training rows 1-50,000 and positives the last 50,000, "
                   "from different weeks of 2009, so topic/date cues leak into the labels; text only"),
+    ),
+))
+
+# text8 (Mahoney): the first 10^8 bytes of cleaned English Wikipedia (enwik9, 2006), one line of
+# lowercase words. The official zip is pinned by the sha1 GluonNLP's Text8 loader checks. The offline
+# mirror holds an exact byte prefix: the first 2,139,748 of its 17,005,207 words (cut at a space).
+register(DatasetSpec(
+    name="text8",
+    homepage="http://mattmahoney.net/dc/textdata.html",
+    citation="Mahoney (2006). Large Text Compression Benchmark: text8.",
+    copies=(
+        Copy("official text8.zip (17,005,207 words)", official=True, files=(RemoteFile(
+            "text8.zip", None, 31344016, ("http://mattmahoney.net/dc/text8.zip",),
+            sha1="6c70299b93b7e1f927b42cd8f6ac1a31547c7a2e"),)),
+        Copy("mirror copy: exact prefix, the first 2,139,748 of 17,005,207 words (12.5% of text8)", files=(
+            RemoteFile("text8_prefix.gz", "c429913c6c361a2f8475bb4d3398fa7b45d99b74f62ccf7fe3dfc308acbd692c",
+                       4188519),),
+             note="first 12,549,837 bytes only: expect lower analogy scores than published full-text8 runs"),
+    ),
+))
+
+# Word-analogy and word-similarity test sets as gensim 4.3.3 ships them (byte-identical to the mirror):
+# Mikolov et al.'s questions-words.txt (19,544 questions in 14 sections), WordSim-353 (Finkelstein et
+# al. 2002; 353 pairs, mean human score 0-10) and SimLex-999 (Hill et al. 2015).
+_GENSIM_TEST_DATA = "https://raw.githubusercontent.com/piskvorky/gensim/4.3.3/gensim/test/test_data/"
+register(DatasetSpec(
+    name="analogy",
+    homepage="https://github.com/tmikolov/word2vec",
+    citation="Mikolov et al. (2013). Efficient Estimation of Word Representations in Vector Space; "
+             "Finkelstein et al. (2002). Placing Search in Context: The Concept Revisited.",
+    copies=(
+        Copy("questions-words.txt + wordsim353.tsv + simlex999.txt (as shipped with gensim 4.3.3)",
+             official=True, files=(
+                 RemoteFile("questions-words.txt",
+                            "8c29b3332afc46f3fb8be04cb5297bf96f39aa7131272dff57869b4485b22a36", 603955,
+                            (_GENSIM_TEST_DATA + "questions-words.txt",)),
+                 RemoteFile("wordsim353.tsv",
+                            "f92a022fc2537793a15bc3a8c162ebcd74990e033a228bb6388cb71e4c0b1e1d", 7186,
+                            (_GENSIM_TEST_DATA + "wordsim353.tsv",)),
+                 RemoteFile("simlex999.txt",
+                            "d5e0501971478a511430ee880bd0121e94ac701ba86d90544d83e6d2ba3db05d", 18126,
+                            (_GENSIM_TEST_DATA + "simlex999.txt",)),
+             )),
     ),
 ))

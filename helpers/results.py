@@ -76,11 +76,14 @@ def _headline(metrics: dict) -> dict:
 
 
 def summary_table(folder: str | Path) -> str:
-    """A text table of every results JSON in `folder`: notebook, profile, device, seconds, headline metrics."""
+    """A text table of every notebook results JSON in `folder`: notebook, profile, device, seconds, headline
+    metrics. Other JSON files there (e.g. a benchmark's output) are skipped."""
     folder = Path(folder)
     rows = []
     for path in sorted(folder.glob("*.json")):
         record = json.loads(path.read_text())
+        if not {"notebook", "profile", "device", "seconds"} <= record.keys():
+            continue
         metrics = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
                             for k, v in _headline(record.get("metrics", {})).items())
         rows.append((record["notebook"], record["profile"], record["device"], f"{record['seconds']:.0f}", metrics))

@@ -260,3 +260,76 @@ def sentiment140(verbose: bool = True) -> TextSplits:
         manual = _read_sentiment140_csv(gzip.decompress(fetched["testdata.manual.2009.06.14.csv.gz"].read_bytes()))
     return TextSplits({"train": train, "manual_test": manual}, list(SENTIMENT140_CLASSES), fetched.label,
                       complete=fetched.copy.official)
+
+
+# --------------------------------------------------------------------------- word2vec corpora and benchmarks
+
+@dataclass
+class Corpus:
+    """A raw text corpus: `text` exactly as the copy holds it, the copy's label, whether it is complete."""
+
+    text: str
+    copy: str
+    complete: bool  # False for the mirror's text8 prefix
+
+    def describe(self) -> str:
+        words = len(self.text.split())
+        return f"{self.copy}: {len(self.text):,} characters, {words:,} words" + ("" if self.complete else " (partial)")
+
+
+def text8(verbose: bool = True) -> Corpus:
+    """The text8 corpus as one string (the official 10^8 characters, or the mirror's exact prefix)."""
+    import zipfile
+
+    fetched = fetch("text8", verbose=verbose)
+    if fetched.copy.official:
+        with zipfile.ZipFile(fetched["text8.zip"]) as zf:  # zipfile verifies the member's CRC-32
+            raw = zf.read("text8")
+    else:
+        raw = gzip.decompress(fetched["text8_prefix.gz"].read_bytes())
+    return Corpus(raw.decode("ascii"), fetched.label, complete=fetched.copy.official)
+
+
+@dataclass
+class AnalogySet:
+    """Analogy questions a : b :: c : d (lowercased), with the section each belongs to."""
+
+    questions: list[tuple[str, str, str, str]]
+    sections: list[str]  # per question, e.g. "capital-common-countries", "gram3-comparative"
+
+    @property
+    def semantic(self) -> np.ndarray:
+        """Mask of the semantic questions (Mikolov's split: sections not starting with "gram")."""
+        return np.array([not s.startswith("gram") for s in self.sections])
+
+
+def analogy_questions(verbose: bool = True) -> AnalogySet:
+    """Mikolov et al.'s questions-words.txt: 19,544 questions in 14 sections (5 semantic, 9 syntactic)."""
+    fetched = fetch("analogy", verbose=verbose)
+    questions, sections, section = [], [], None
+    for n, line in enumerate(fetched["questions-words.txt"].read_text(encoding="utf-8").splitlines(), 1):
+        if line.startswith(":"):
+            section = line[1:].strip()
+            continue
+        words = line.lower().split()
+        if len(words) != 4 or section is None:
+            raise ValueError(f"questions-words.txt line {n}: expected 4 words after a ': section' header, got {line!r}")
+        questions.append(tuple(words))
+        sections.append(section)
+    return AnalogySet(questions, sections)
+
+
+def similarity_pairs(name: str = "wordsim353", verbose: bool = True) -> tuple[list[tuple[str, str]], np.ndarray]:
+    """Word pairs and human similarity scores: "wordsim353" (353 pairs, 0-10) or "simlex999" (999, 0-10)."""
+    files = {"wordsim353": "wordsim353.tsv", "simlex999": "simlex999.txt"}
+    if name not in files:
+        raise ValueError(f"similarity set must be one of {sorted(files)}, got {name!r}")
+    fetched = fetch("analogy", verbose=verbose)
+    pairs, scores = [], []
+    for line in fetched[files[name]].read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        w1, w2, score = line.split("\t")[:3]
+        pairs.append((w1.lower(), w2.lower()))
+        scores.append(float(score))
+    return pairs, np.asarray(scores)

@@ -105,6 +105,14 @@ def test_summary_of_empty_folder(tmp_path):
     assert results.summary_table(tmp_path) == f"(no results in {tmp_path})"
 
 
+def test_summary_skips_json_that_is_not_a_notebook_record(tmp_path):
+    (tmp_path / "word2vec_vs_gensim.json").write_text('{"command": "python benchmarks/x.py", "settings": []}')
+    assert results.summary_table(tmp_path) == f"(no results in {tmp_path})"
+    (tmp_path / "demo.json").write_text('{"notebook": "demo", "profile": "full", "device": "cpu", "seconds": 3.0, '
+                                        '"metrics": {"test_accuracy": 0.5}}')
+    assert "demo" in results.summary_table(tmp_path) and "word2vec" not in results.summary_table(tmp_path)
+
+
 def test_setup_makes_multithreaded_training_reproducible(monkeypatch):
     """Two identical runs of an indexed-embedding model (scatter-add backward) give identical weights."""
     monkeypatch.setenv("PROFILE", "quick")

@@ -132,7 +132,7 @@ def test_md5_pinned_file_downloads_and_is_verified(isolated, file_server):
 
 
 def test_register_needs_a_valid_sha256_or_md5():
-    with pytest.raises(ValueError, match="give sha256, or md5"):
+    with pytest.raises(ValueError, match="give sha256, or sha1/md5"):
         data.register(data.DatasetSpec("nochk", "", (data.Copy("x", (data.RemoteFile("f", None),)),)))
     with pytest.raises(ValueError, match="md5 must be 32 lowercase hex"):
         data.register(data.DatasetSpec("badmd5", "", (data.Copy("x", (data.RemoteFile("f", None, md5="ab"),)),)))
@@ -149,3 +149,84 @@ def test_sentiment140_mirror_excerpt_is_labelled_and_keeps_only_polar_manual_row
     assert np.bincount(manual_labels).tolist() == [177, 182]  # the 139 neutral rows are dropped
     assert manual_texts[0].startswith("@stellargirl I loooooooovvvvvveee my Kindle2")
     assert got.classes == ["negative", "positive"]
+
+
+def test_sha1_pinned_file_downloads_and_is_verified(isolated, file_server):
+    payload = b"pinned upstream by sha1 only (GluonNLP pins text8.zip that way)" * 50
+    sha1 = hashlib.sha1(payload).hexdigest()
+    file_server.files["/t.zip"] = payload
+    data.register(data.DatasetSpec("sha1toy", "", (data.Copy("official", official=True, files=(
+        data.RemoteFile("t.zip", None, len(payload), (file_server.url + "/t.zip",), sha1=sha1),)),)), replace=True)
+    try:
+        assert data.get_spec("sha1toy").copies[0].files[0].checksum == ("sha1", sha1)
+        got = data.fetch("sha1toy", verbose=False)
+        assert got["t.zip"].read_bytes() == payload
+        file_server.files["/t.zip"] = b"x" * len(payload)
+        got["t.zip"].unlink()
+        with pytest.raises(data.ChecksumError, match=f"has sha1 .* expected {sha1}"):
+            data.fetch("sha1toy", verbose=False)
+    finally:
+        data.REGISTRY.pop("sha1toy", None)
+    with pytest.raises(ValueError, match="sha1 must be 40 lowercase hex"):
+        data.register(data.DatasetSpec("badsha1", "", (data.Copy("x", (data.RemoteFile("f", None, sha1="ab"),)),)))
+
+
+def test_text8_official_zip_is_read_whole(isolated):
+    import zipfile
+
+    folder = Path(os.environ["DATA_DIR"]) / "text8"
+    folder.mkdir(parents=True)
+    with zipfile.ZipFile(folder / "text8.zip", "w") as zf:
+        zf.writestr("text8", " anarchism originated as a term")
+    raw = (folder / "text8.zip").read_bytes()
+    spec = data.get_spec("text8")
+    fake = data.RemoteFile("text8.zip", None, len(raw), (), sha1=hashlib.sha1(raw).hexdigest())
+    data.register(data.DatasetSpec(spec.name, spec.homepage, (data.Copy(spec.copies[0].label, (fake,), official=True),)
+                                   + spec.copies[1:]), replace=True)
+    try:
+        got = text.text8(verbose=False)
+    finally:
+        data.register(spec, replace=True)
+    assert got.complete and got.text == " anarchism originated as a term"
+    assert got.describe().endswith("31 characters, 5 words")
+
+
+@pytest.mark.skipif(not (MIRROR / "text8").is_dir(), reason=f"no offline mirror at {MIRROR}")
+def test_text8_mirror_prefix_is_labelled_partial(isolated, monkeypatch):
+    monkeypatch.setenv("DATA_MIRROR", str(MIRROR))
+    got = text.text8(verbose=False)
+    assert not got.complete and "first 2,139,748 of 17,005,207 words" in got.copy
+    assert len(got.text) == 12_549_837 and got.text.startswith(" anarchism originated as a term of abuse")
+    assert got.describe().endswith("(partial)")
+
+
+@pytest.mark.skipif(not (MIRROR / "analogy").is_dir(), reason=f"no offline mirror at {MIRROR}")
+def test_analogy_and_similarity_sets_from_the_mirror(isolated, monkeypatch):
+    monkeypatch.setenv("DATA_MIRROR", str(MIRROR))
+    questions = text.analogy_questions(verbose=False)
+    assert len(questions.questions) == 19_544 and len(set(questions.sections)) == 14
+    assert questions.questions[0] == ("athens", "greece", "baghdad", "iraq")
+    assert int(questions.semantic.sum()) == 8_869  # the 5 semantic sections; 10,675 syntactic
+    pairs, scores = text.similarity_pairs("wordsim353", verbose=False)
+    assert len(pairs) == 353 and pairs[0] == ("love", "sex") and scores[0] == pytest.approx(6.77)
+    assert len(text.similarity_pairs("simlex999", verbose=False)[0]) == 999
+    with pytest.raises(ValueError, match="must be one of"):
+        text.similarity_pairs("men3000", verbose=False)
+
+
+def test_analogy_file_with_a_bad_line_names_it(isolated):
+    folder = Path(os.environ["DATA_DIR"]) / "analogy"
+    folder.mkdir(parents=True)
+    contents = {"questions-words.txt": b": family\nboy girl brother sister\nking queen prince\n",
+                "wordsim353.tsv": b"# c\na\tb\t1.0\n", "simlex999.txt": b"# c\na\tb\t2.0\n"}
+    for name, raw in contents.items():
+        (folder / name).write_bytes(raw)
+    spec = data.get_spec("analogy")
+    fake = tuple(data.RemoteFile(n, hashlib.sha256(raw).hexdigest(), len(raw)) for n, raw in contents.items())
+    data.register(data.DatasetSpec(spec.name, spec.homepage, (data.Copy("toy", fake, official=True),)), replace=True)
+    try:
+        with pytest.raises(ValueError, match="line 3: expected 4 words"):
+            text.analogy_questions(verbose=False)
+        assert text.similarity_pairs("wordsim353", verbose=False)[0] == [("a", "b")]
+    finally:
+        data.register(spec, replace=True)
