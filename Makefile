@@ -15,7 +15,7 @@ EXECUTE := $(VENV)/bin/jupyter nbconvert --to notebook --execute --ExecutePrepro
 # pip on some machines warns about every missing local index entry; keep real errors, drop that noise
 QUIET_PIP := { grep -v -E "is ignored: it is neither a file nor a directory" || true; }
 
-.PHONY: venv venv-test notebooks test test-helpers test-notebooks lab regenerate summary clean
+.PHONY: venv venv-test venv-bench bench notebooks test test-helpers test-notebooks lab regenerate summary clean
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: requirements.txt pyproject.toml
@@ -29,6 +29,15 @@ venv-test: $(VENV)/.installed-test
 $(VENV)/.installed-test: requirements-test.txt $(VENV)/.installed
 	$(PY) -m pip install -q -r requirements-test.txt 2>&1 | $(QUIET_PIP)
 	touch $@
+
+venv-bench: $(VENV)/.installed-bench
+$(VENV)/.installed-bench: requirements-bench.txt $(VENV)/.installed
+	$(PY) -m pip install -q -r requirements-bench.txt 2>&1 | $(QUIET_PIP)
+	touch $@
+
+## Our word2vec trainer vs gensim on the same corpus and cores -> results/word2vec_vs_gensim.json
+bench: venv-bench
+	$(PY) benchmarks/word2vec_vs_gensim.py
 
 ## Execute every notebook with the default profile (full on a GPU, else quick) into build/notebooks;
 ## the committed notebooks and results/ are never touched. Then print every notebook's metrics.

@@ -1,0 +1,145 @@
+"""Our skip-gram trainer (the exported cells of A3_word2vec.ipynb) vs gensim's Word2Vec, same corpus and cores.
+
+    .venv/bin/pip install -r requirements-bench.txt
+    DATA_MIRROR=../shared/data .venv/bin/python benchmarks/word2vec_vs_gensim.py [--seeds 3] [--epochs 5]
+
+Both trainers get the same token sequence (text8 after the notebook's preprocessing, words seen >= 5
+times), the same dimension, window, negatives, subsampling threshold, learning rate, epochs and number
+of worker threads, and both are scored by the notebook's evaluation functions. Words/s = corpus words x
+epochs / training wall time, for both. Writes results/word2vec_vs_gensim.json and prints a table.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+import types
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK = ROOT / "A3_word2vec.ipynb"
+MARKER = "# exported to benchmarks/word2vec_vs_gensim.py"
+KEYS = ("words_per_second", "seconds", "analogy_accuracy", "analogy_semantic", "analogy_syntactic",
+        "wordsim353_spearman")
+
+
+def notebook_namespace() -> dict:
+    """Execute the notebook's exported code cells (imports, preprocessing, model, trainer, evaluation)."""
+    cells = json.loads(NOTEBOOK.read_text())["cells"]
+    sources = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
+    exported = [s for s in sources if MARKER in s.splitlines()]
+    if not exported:
+        raise SystemExit(f"no cell of {NOTEBOOK.name} carries the line {MARKER!r}")
+    module = types.ModuleType("a3_word2vec")  # a real module, so @dataclass can resolve its annotations
+    sys.modules[module.__name__] = module
+    for source in exported:
+        exec(compile(source, f"{NOTEBOOK.name}[exported]", "exec"), module.__dict__)
+    return module.__dict__
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seeds", type=int, default=3, help="runs per trainer (default 3)")
+    parser.add_argument("--epochs", type=int, default=5)
+    parser.add_argument("--lr", type=float, nargs="+", default=[0.025, 0.04],
+                        help="initial learning rates to compare at, for both trainers (default: 0.025 0.04)")
+    parser.add_argument("--threads", type=int, default=None, help="worker threads for both (default: CPU cores)")
+    parser.add_argument("--out", type=Path, default=ROOT / "results" / "word2vec_vs_gensim.json")
+    args = parser.parse_args()
+    try:
+        import gensim
+        from gensim.models import Word2Vec
+    except ImportError:
+        raise SystemExit("gensim is not installed: pip install -r requirements-bench.txt") from None
+    import torch
+
+    ns = notebook_namespace()
+    from helpers.text import analogy_questions, similarity_pairs, text8
+
+    threads = args.threads or ns["run"].threads
+    corpus = text8()
+    data = corpus.copy
+    vocab, ids, n_tokens = ns["preprocess"](corpus.text, 5)
+    cfg = ns["SGNSConfig"](epochs=args.epochs)
+    questions = analogy_questions(verbose=False)
+    pairs, human = similarity_pairs("wordsim353", verbose=False)
+
+    def score(W) -> dict:
+        E = ns["unit_rows"](torch.as_tensor(W))
+        a = ns["analogy_accuracy"](E, vocab, questions.questions, questions.sections)
+        rho, _ = ns["similarity_spearman"](E, vocab, pairs, human)
+        return dict(analogy_accuracy=a["accuracy"], analogy_semantic=a["semantic"],
+                    analogy_syntactic=a["syntactic"], wordsim353_spearman=rho, covered=a["covered"])
+
+    words = np.array(vocab.itos, dtype=object)[ids].tolist()
+    sentences = [words[i:i + cfg.chunk] for i in range(0, len(words), cfg.chunk)]  # the same pieces as ours
+    settings = []
+    for lr in args.lr:
+        runs = {"ours": [], "gensim": []}
+        for seed in range(args.seeds):
+            model = Word2Vec(vector_size=cfg.dim, window=cfg.window, negative=cfg.negatives, sample=cfg.sample,
+                             min_count=cfg.min_count, sg=1, hs=0, alpha=lr, min_alpha=lr * 1e-4,
+                             workers=threads, seed=seed)
+            model.build_vocab(sentences)
+            start = time.perf_counter()
+            model.train(sentences, total_examples=len(sentences), epochs=cfg.epochs)
+            seconds = time.perf_counter() - start
+            W = np.stack([model.wv[w] for w in vocab.itos])  # rows in our vocabulary's order
+            runs["gensim"].append(dict(seed=seed, seconds=seconds, words_per_second=n_tokens * cfg.epochs / seconds,
+                                       **score(W)))
+            ours_cfg = ns["SGNSConfig"](**{**vars(cfg), "lr": lr})
+            W_in, _, _, seconds = ns["train_sgns"](ids, vocab.counts, ours_cfg, workers=threads, seed=seed,
+                                                   progress=False)
+            runs["ours"].append(dict(seed=seed, seconds=seconds, words_per_second=n_tokens * cfg.epochs / seconds,
+                                     **score(W_in)))
+            for name in ("gensim", "ours"):
+                r = runs[name][-1]
+                print(f"lr {lr:g} seed {seed} {name:>6}: {r['seconds']:6.1f} s, {r['words_per_second']:9,.0f} words/s, "
+                      f"analogy {r['analogy_accuracy']:.2%}, WS353 {r['wordsim353_spearman']:.3f}", flush=True)
+        summary = {name: {"mean": {k: float(np.mean([r[k] for r in rs])) for k in KEYS},
+                          "std": {k: float(np.std([r[k] for r in rs], ddof=1)) if len(rs) > 1 else 0.0 for k in KEYS},
+                          "runs": rs} for name, rs in runs.items()}
+        settings.append({"lr": lr, **summary, "ratio_words_per_second":
+                         summary["ours"]["mean"]["words_per_second"] / summary["gensim"]["mean"]["words_per_second"]})
+
+    result = {
+        "command": "python benchmarks/word2vec_vs_gensim.py " + " ".join(sys.argv[1:]),
+        "corpus": data,
+        "corpus_words": n_tokens,
+        "analogy_questions_covered": settings[0]["ours"]["runs"][0]["covered"],
+        "config": {k: getattr(cfg, k) for k in ("dim", "window", "negatives", "sample", "epochs", "min_count")},
+        "seeds": args.seeds,
+        "threads": threads,
+        "machine": f"{cpu_model()}, {threads} threads",
+        "versions": {"gensim": gensim.__version__, "torch": torch.__version__, "numpy": np.__version__},
+        "settings": settings,
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"\n{data}; d={cfg.dim} w={cfg.window} K={cfg.negatives} t={cfg.sample:g} epochs={cfg.epochs}, "
+          f"{threads} threads, mean ± std over {args.seeds} seeds")
+    print(f"{'':>16}" + "".join(f"{k:>24}" for k in KEYS))
+    for setting in settings:
+        for name in ("ours", "gensim"):
+            m, sd = setting[name]["mean"], setting[name]["std"]
+            print(f"{name:>6} lr {setting['lr']:<6g}" + "".join(f"{m[k]:>15,.4g} ± {sd[k]:<6.2g}" for k in KEYS))
+        print(f"throughput ours / gensim at lr {setting['lr']:g}: {setting['ratio_words_per_second']:.2f}x")
+    print(f"-> {args.out}")
+
+
+if __name__ == "__main__":
+    main()
