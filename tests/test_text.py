@@ -1,6 +1,7 @@
 """helpers.text: tokenizer, vocabulary, stratified split, AG_NEWS / GloVe loaders; md5-pinned downloads."""
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import os
@@ -14,6 +15,18 @@ from helpers import data, text
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 MIRROR = Path(os.environ.get("DATA_MIRROR") or SHARED)
 needs_mirror = pytest.mark.skipif(not (MIRROR / "ag_news").is_dir(), reason=f"no offline mirror at {MIRROR}")
+
+
+@contextlib.contextmanager
+def official_copy_replaced(name, files):
+    """Register `files` as dataset `name`'s official copy (its other copies kept) for the with-block."""
+    spec = data.get_spec(name)
+    official = data.Copy(spec.copies[0].label, tuple(files), official=True)
+    data.register(data.DatasetSpec(spec.name, spec.homepage, (official,) + spec.copies[1:]), replace=True)
+    try:
+        yield
+    finally:
+        data.register(spec, replace=True)
 
 
 def test_tokenize_lowercases_and_splits_punctuation():
@@ -87,14 +100,9 @@ def test_ag_news_official_csvs_are_read_with_both_splits(isolated):
     rows = b'"3","Title","Body one."\n"1","Other title?","Two"\n'
     for name in ("train.csv", "test.csv"):
         (folder / name).write_bytes(rows)
-    spec = data.get_spec("ag_news")
-    fake = [data.RemoteFile(f.name, hashlib.sha256(rows).hexdigest(), len(rows)) for f in spec.official_copy().files]
-    copy = data.Copy(spec.official_copy().label, tuple(fake), official=True)
-    data.register(data.DatasetSpec(spec.name, spec.homepage, (copy,) + spec.copies[1:]), replace=True)
-    try:
+    fake = [data.RemoteFile(name, hashlib.sha256(rows).hexdigest(), len(rows)) for name in ("train.csv", "test.csv")]
+    with official_copy_replaced("ag_news", fake):
         got = text.ag_news(verbose=False)
-    finally:
-        data.register(spec, replace=True)
     assert got.complete and got.splits["train"][0] == ["Title. Body one.", "Other title? Two"]
     assert got.splits["train"][1].tolist() == [2, 0]
 
@@ -179,14 +187,9 @@ def test_text8_official_zip_is_read_whole(isolated):
     with zipfile.ZipFile(folder / "text8.zip", "w") as zf:
         zf.writestr("text8", " anarchism originated as a term")
     raw = (folder / "text8.zip").read_bytes()
-    spec = data.get_spec("text8")
     fake = data.RemoteFile("text8.zip", None, len(raw), (), sha1=hashlib.sha1(raw).hexdigest())
-    data.register(data.DatasetSpec(spec.name, spec.homepage, (data.Copy(spec.copies[0].label, (fake,), official=True),)
-                                   + spec.copies[1:]), replace=True)
-    try:
+    with official_copy_replaced("text8", [fake]):
         got = text.text8(verbose=False)
-    finally:
-        data.register(spec, replace=True)
     assert got.complete and got.text == " anarchism originated as a term"
     assert got.describe().endswith("31 characters, 5 words")
 
@@ -221,12 +224,8 @@ def test_analogy_file_with_a_bad_line_names_it(isolated):
                 "wordsim353.tsv": b"# c\na\tb\t1.0\n", "simlex999.txt": b"# c\na\tb\t2.0\n"}
     for name, raw in contents.items():
         (folder / name).write_bytes(raw)
-    spec = data.get_spec("analogy")
-    fake = tuple(data.RemoteFile(n, hashlib.sha256(raw).hexdigest(), len(raw)) for n, raw in contents.items())
-    data.register(data.DatasetSpec(spec.name, spec.homepage, (data.Copy("toy", fake, official=True),)), replace=True)
-    try:
+    fake = [data.RemoteFile(n, hashlib.sha256(raw).hexdigest(), len(raw)) for n, raw in contents.items()]
+    with official_copy_replaced("analogy", fake):
         with pytest.raises(ValueError, match="line 3: expected 4 words"):
             text.analogy_questions(verbose=False)
         assert text.similarity_pairs("wordsim353", verbose=False)[0] == [("a", "b")]
-    finally:
-        data.register(spec, replace=True)
