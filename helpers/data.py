@@ -595,3 +595,50 @@ register(DatasetSpec(
              )),
     ),
 ))
+
+# Multi30k task 1 (Elliott et al. 2016): 29,000 / 1,014 / 1,000 (test2016) German-English caption pairs,
+# the gzipped raw files of the official repository, pinned at the commit the offline mirror was copied from
+# (the mirror's files are byte-identical, so one copy serves both).
+_MULTI30K_URLS = (
+    "https://raw.githubusercontent.com/multi30k/dataset/a3d2e0d26b56f3846f66a952536ffed4e401d05a/data/task1/raw/",
+    "https://raw.githubusercontent.com/multi30k/dataset/master/data/task1/raw/",
+)
+register(DatasetSpec(
+    name="multi30k",
+    homepage="https://github.com/multi30k/dataset",
+    citation="Elliott, Frank, Sima'an, Specia (2016). Multi30K: Multilingual English-German Image Descriptions.",
+    copies=(Copy("official task 1 files (train 29,000 / val 1,014 / test2016 1,000 pairs)", official=True,
+                 files=_files(_MULTI30K_URLS, [
+                     ("train.de.gz", "726e39b2fa9eb9ffb6dc763fb35a179f80fae06ffc5d28b6ace5faa883de28a6", 637044),
+                     ("train.en.gz", "d79cfa999dd4c51d2cb42499b6796d5a882c3a8a961923c25a898c90f8bbd56f", 568929),
+                     ("val.de.gz", "f0cba2f995189cf5770f29a8a9a537a3ad3f51657ad873405082ff6863a5e75a", 24681),
+                     ("val.en.gz", "14f7d25ddd868909a9213e361768460edcacdd6ab9d1e77b92560dc10c10dc28", 21650),
+                     ("test_2016_flickr.de.gz",
+                      "9204244e408ccb38d2a55cfcd344df15005fc42a07a6e55ca6c52b6ababb8cc8", 22890),
+                     ("test_2016_flickr.en.gz",
+                      "611d361c6334bc7246101d48097c13cf5c4413c5befc793cc629934359d532d9", 21077),
+                 ])),),
+))
+
+# eng-fra.txt of PyTorch's "NLP from scratch" seq2seq tutorial (Tatoeba pairs via manythings.org,
+# CC-BY 2.0 FR): 135,842 "English<TAB>French" lines. The tutorial ships it inside
+# download.pytorch.org/tutorial/data.zip, whose digest nobody pins; the same bytes (git blob dabe1a6e...)
+# are committed in the tutorial-data folders below, so the official copy is that file, pinned by sha256.
+# The offline mirror holds it gzipped.
+register(DatasetSpec(
+    name="eng-fra",
+    homepage="https://pytorch.org/tutorials/intermediate/seq2seq_translation_tutorial.html",
+    citation="Tatoeba Project sentence pairs (manythings.org/anki), as used by the PyTorch seq2seq tutorial.",
+    copies=(
+        Copy("eng-fra.txt of the PyTorch seq2seq tutorial (135,842 pairs)", official=True, files=(RemoteFile(
+            "eng-fra.txt", "6b0f3decdb78600485b58efb541f5a2ab69ba888742ac04180e013084e40de7c", 9541158, (
+                "https://raw.githubusercontent.com/rihan08/MachineTranslations/"
+                "7f5473c90649891dda80f7c6b7c281538c31df73/data/eng-fra.txt",
+                "https://raw.githubusercontent.com/jayeetaghosh/POC/"
+                "3450d98b33a8b3a36a98787b21341d87c1de3483/Data/eng-fra.txt",
+            )),)),
+        Copy("mirror copy: eng-fra.txt gzipped (same 135,842 pairs, bytes identical once gunzipped)", files=(
+            RemoteFile("eng-fra.txt.gz", "288fd5b7fc1431692c9f91c404f6fd0e2ce9b341e6380ac7cb8919ee70ac2744",
+                       2809605),)),
+    ),
+))

@@ -333,3 +333,56 @@ def similarity_pairs(name: str = "wordsim353", verbose: bool = True) -> tuple[li
         pairs.append((w1.lower(), w2.lower()))
         scores.append(float(score))
     return pairs, np.asarray(scores)
+
+
+# --------------------------------------------------------------------------- translation corpora
+
+@dataclass
+class ParallelCorpus:
+    """Sentence pairs per split: `splits[name] = (source sentences, target sentences)`, raw strings."""
+
+    splits: dict[str, tuple[list[str], list[str]]]
+    source_lang: str
+    target_lang: str
+    copy: str
+
+    def describe(self) -> str:
+        sizes = " / ".join(f"{k} {len(v[0]):,}" for k, v in self.splits.items())
+        return f"{self.copy}: {self.source_lang}→{self.target_lang} pairs, {sizes}"
+
+
+def _gz_lines(path) -> list[str]:
+    text = gzip.decompress(path.read_bytes()).decode("utf-8")
+    return text[:-1].split("\n") if text.endswith("\n") else text.split("\n")
+
+
+def multi30k(source: str = "de", target: str = "en", verbose: bool = True) -> ParallelCorpus:
+    """Multi30k task 1 as raw sentence pairs: splits "train" (29,000), "val" (1,014), "test" (test2016, 1,000)."""
+    langs = {"de", "en"}
+    if {source, target} != langs:
+        raise ValueError(f"multi30k has German and English: source/target must be 'de'/'en' in some order, "
+                         f"got {source!r}/{target!r}")
+    fetched = fetch("multi30k", verbose=verbose)
+    splits = {}
+    for split, stem in (("train", "train"), ("val", "val"), ("test", "test_2016_flickr")):
+        src, tgt = (_gz_lines(fetched[f"{stem}.{lang}.gz"]) for lang in (source, target))
+        if len(src) != len(tgt):
+            raise ValueError(f"multi30k {split}: {len(src)} {source} lines but {len(tgt)} {target} lines")
+        splits[split] = (src, tgt)
+    return ParallelCorpus(splits, source, target, fetched.label)
+
+
+def eng_fra(verbose: bool = True) -> list[tuple[str, str]]:
+    """The PyTorch seq2seq tutorial's 135,842 (English, French) pairs, raw and unfiltered, in file order."""
+    fetched = fetch("eng-fra", verbose=verbose)
+    if fetched.copy.official:
+        raw = fetched["eng-fra.txt"].read_text(encoding="utf-8")
+    else:
+        raw = gzip.decompress(fetched["eng-fra.txt.gz"].read_bytes()).decode("utf-8")
+    pairs = []
+    for n, line in enumerate(raw.strip("\n").split("\n"), 1):
+        fields = line.split("\t")
+        if len(fields) != 2:
+            raise ValueError(f"eng-fra.txt line {n}: expected 'English<TAB>French', got {line!r}")
+        pairs.append((fields[0], fields[1]))
+    return pairs

@@ -229,3 +229,39 @@ def test_analogy_file_with_a_bad_line_names_it(isolated):
         with pytest.raises(ValueError, match="line 3: expected 4 words"):
             text.analogy_questions(verbose=False)
         assert text.similarity_pairs("wordsim353", verbose=False)[0] == [("a", "b")]
+
+
+@pytest.mark.skipif(not (MIRROR / "multi30k").is_dir(), reason=f"no offline mirror at {MIRROR}")
+def test_multi30k_from_the_mirror_has_the_official_split_sizes(isolated, monkeypatch):
+    monkeypatch.setenv("DATA_MIRROR", str(MIRROR))
+    got = text.multi30k(verbose=False)
+    assert {k: len(v[0]) for k, v in got.splits.items()} == {"train": 29_000, "val": 1_014, "test": 1_000}
+    assert all(len(src) == len(tgt) for src, tgt in got.splits.values())
+    assert got.splits["train"][1][0] == "Two young, White males are outside near many bushes."
+    assert got.describe().startswith("multi30k: official task 1 files") and "de→en" in got.describe()
+    reverse = text.multi30k("en", "de", verbose=False)
+    assert reverse.splits["val"][0] == got.splits["val"][1]
+    with pytest.raises(ValueError, match="source/target must be 'de'/'en'"):
+        text.multi30k("de", "fr", verbose=False)
+
+
+@pytest.mark.skipif(not (MIRROR / "eng-fra").is_dir(), reason=f"no offline mirror at {MIRROR}")
+def test_eng_fra_mirror_copy_has_every_tutorial_pair(isolated, monkeypatch):
+    monkeypatch.setenv("DATA_MIRROR", str(MIRROR))
+    pairs = text.eng_fra(verbose=False)
+    assert len(pairs) == 135_842 and pairs[0] == ("Go.", "Va !")
+
+
+def test_eng_fra_official_file_is_read_and_a_bad_line_is_named(isolated):
+    folder = Path(os.environ["DATA_DIR"]) / "eng-fra"
+    folder.mkdir(parents=True)
+    good, bad = "Go.\tVa !\nRun!\tCours\u202f!\n".encode(), b"Go.\tVa !\nno tab here\n"
+    for raw, check in ((good, None), (bad, "line 2: expected 'English<TAB>French'")):
+        (folder / "eng-fra.txt").write_bytes(raw)
+        fake = [data.RemoteFile("eng-fra.txt", hashlib.sha256(raw).hexdigest(), len(raw))]
+        with official_copy_replaced("eng-fra", fake):
+            if check is None:
+                assert text.eng_fra(verbose=False) == [("Go.", "Va !"), ("Run!", "Cours\u202f!")]
+            else:
+                with pytest.raises(ValueError, match=check):
+                    text.eng_fra(verbose=False)
