@@ -119,9 +119,30 @@ def setup(seed: int = 0, device: str | None = None, verbose: bool = True, determ
     from .widgets import enable_colab_widgets
 
     enable_colab_widgets()  # Colab needs its custom widget manager for ipywidgets 8 (no-op elsewhere)
+    inline_figures_in_notebooks()
     if verbose:
         print(_CURRENT.describe())
     return _CURRENT
+
+
+def inline_figures_in_notebooks() -> bool:
+    """In a Jupyter kernel started with `MPLBACKEND=Agg` (CI exports it), switch to the inline backend.
+
+    Under plain Agg, `plt.show()` draws nothing into the notebook, so a notebook executed from such a shell
+    (e.g. `make regenerate` after `export MPLBACKEND=Agg`) would be saved without its figures. Returns True
+    when it switched; elsewhere (scripts, pytest, other backends) it does nothing.
+    """
+    if os.environ.get("MPLBACKEND", "").strip().lower() != "agg":
+        return False
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    if shell is None or type(shell).__name__ != "ZMQInteractiveShell":
+        return False
+    shell.run_line_magic("matplotlib", "inline")
+    return True
 
 
 def current_run() -> Run:

@@ -138,3 +138,24 @@ def test_setup_makes_multithreaded_training_reproducible(monkeypatch):
         assert not torch.are_deterministic_algorithms_enabled() and "non-deterministic" in run.describe()
     finally:
         torch.use_deterministic_algorithms(False)
+
+
+def test_inline_figures_only_in_a_jupyter_kernel_under_agg(monkeypatch):
+    import IPython
+
+    from helpers.profile import inline_figures_in_notebooks
+
+    calls = []
+
+    class ZMQInteractiveShell:  # the class name Jupyter kernels use
+        def run_line_magic(self, name, arg):
+            calls.append((name, arg))
+
+    monkeypatch.setattr(IPython, "get_ipython", lambda: ZMQInteractiveShell())
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    assert inline_figures_in_notebooks() is True and calls == [("matplotlib", "inline")]
+    monkeypatch.setenv("MPLBACKEND", "module://matplotlib_inline.backend_inline")
+    assert inline_figures_in_notebooks() is False
+    monkeypatch.setenv("MPLBACKEND", "agg")
+    monkeypatch.setattr(IPython, "get_ipython", lambda: None)  # a script or pytest: nothing to switch
+    assert inline_figures_in_notebooks() is False and len(calls) == 1
