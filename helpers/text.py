@@ -133,6 +133,12 @@ class TextSplits:
         return f"{self.copy}: {sizes}" + ("" if self.complete else " (official split(s) missing)")
 
 
+def _file_bytes(path) -> bytes:
+    """The contents of a fetched file, gunzipped when its name ends in .gz (mirror copies are often gzipped)."""
+    raw = path.read_bytes()
+    return gzip.decompress(raw) if path.name.endswith(".gz") else raw
+
+
 AG_NEWS_CLASSES = ["World", "Sports", "Business", "Sci/Tech"]
 _AG_ENTITY = re.compile(r"(?<![&\w])(#\d+|quot|amp|lt|gt);")
 
@@ -164,9 +170,7 @@ def ag_news(verbose: bool = True) -> TextSplits:
     for split in ("train", "test"):
         for name in (f"{split}.csv", f"{split}.csv.gz"):
             if name in fetched.paths:
-                path = fetched[name]
-                raw = gzip.decompress(path.read_bytes()) if name.endswith(".gz") else path.read_bytes()
-                splits[split] = _read_ag_csv(raw)
+                splits[split] = _read_ag_csv(_file_bytes(fetched[name]))
     return TextSplits(splits, list(AG_NEWS_CLASSES), fetched.label, complete="train" in splits)
 
 
@@ -252,12 +256,12 @@ def sentiment140(verbose: bool = True) -> TextSplits:
         texts, labels = [], []
         for label, name in ((0, "excerpt100k_negative_rows1-50000.txt.gz"), (1, "excerpt100k_positive_last50000.txt.gz")):
             # UTF-8 text identical to the official CSV's field 6 decoded as latin-1
-            lines = gzip.decompress(fetched[name].read_bytes()).decode("utf-8").split("\n")
+            lines = _file_bytes(fetched[name]).decode("utf-8").split("\n")
             lines = [line for line in lines if line]
             texts += lines
             labels += [label] * len(lines)
         train = (texts, np.asarray(labels, dtype=np.int64))
-        manual = _read_sentiment140_csv(gzip.decompress(fetched["testdata.manual.2009.06.14.csv.gz"].read_bytes()))
+        manual = _read_sentiment140_csv(_file_bytes(fetched["testdata.manual.2009.06.14.csv.gz"]))
     return TextSplits({"train": train, "manual_test": manual}, list(SENTIMENT140_CLASSES), fetched.label,
                       complete=fetched.copy.official)
 
@@ -286,7 +290,7 @@ def text8(verbose: bool = True) -> Corpus:
         with zipfile.ZipFile(fetched["text8.zip"]) as zf:  # zipfile verifies the member's CRC-32
             raw = zf.read("text8")
     else:
-        raw = gzip.decompress(fetched["text8_prefix.gz"].read_bytes())
+        raw = _file_bytes(fetched["text8_prefix.gz"])
     return Corpus(raw.decode("ascii"), fetched.label, complete=fetched.copy.official)
 
 
@@ -351,9 +355,9 @@ class ParallelCorpus:
         return f"{self.copy}: {self.source_lang}→{self.target_lang} pairs, {sizes}"
 
 
-def _gz_lines(path) -> list[str]:
-    text = gzip.decompress(path.read_bytes()).decode("utf-8")
-    return text[:-1].split("\n") if text.endswith("\n") else text.split("\n")
+def _lines(path) -> list[str]:
+    """The lines of a fetched UTF-8 text file (gunzipped if .gz), without the final newline's empty line."""
+    return _file_bytes(path).decode("utf-8").removesuffix("\n").split("\n")
 
 
 def multi30k(source: str = "de", target: str = "en", verbose: bool = True) -> ParallelCorpus:
@@ -365,7 +369,7 @@ def multi30k(source: str = "de", target: str = "en", verbose: bool = True) -> Pa
     fetched = fetch("multi30k", verbose=verbose)
     splits = {}
     for split, stem in (("train", "train"), ("val", "val"), ("test", "test_2016_flickr")):
-        src, tgt = (_gz_lines(fetched[f"{stem}.{lang}.gz"]) for lang in (source, target))
+        src, tgt = (_lines(fetched[f"{stem}.{lang}.gz"]) for lang in (source, target))
         if len(src) != len(tgt):
             raise ValueError(f"multi30k {split}: {len(src)} {source} lines but {len(tgt)} {target} lines")
         splits[split] = (src, tgt)
@@ -375,12 +379,9 @@ def multi30k(source: str = "de", target: str = "en", verbose: bool = True) -> Pa
 def eng_fra(verbose: bool = True) -> list[tuple[str, str]]:
     """The PyTorch seq2seq tutorial's 135,842 (English, French) pairs, raw and unfiltered, in file order."""
     fetched = fetch("eng-fra", verbose=verbose)
-    if fetched.copy.official:
-        raw = fetched["eng-fra.txt"].read_text(encoding="utf-8")
-    else:
-        raw = gzip.decompress(fetched["eng-fra.txt.gz"].read_bytes()).decode("utf-8")
+    (path,) = fetched.paths.values()  # eng-fra.txt (official) or eng-fra.txt.gz (mirror)
     pairs = []
-    for n, line in enumerate(raw.strip("\n").split("\n"), 1):
+    for n, line in enumerate(_file_bytes(path).decode("utf-8").strip("\n").split("\n"), 1):
         fields = line.split("\t")
         if len(fields) != 2:
             raise ValueError(f"eng-fra.txt line {n}: expected 'English<TAB>French', got {line!r}")
