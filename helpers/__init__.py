@@ -2,6 +2,6 @@
 
 Graded work (models, attention, gradients, losses) lives in the notebooks, never here.
 """
-from .profile import PROFILES, Run, current_run, profile_name, seed_everything, setup
+from .profile import PROFILES, Run, current_run, fast_bf16, profile_name, seed_everything, setup
 
-__all__ = ["PROFILES", "Run", "current_run", "profile_name", "seed_everything", "setup"]
+__all__ = ["PROFILES", "Run", "current_run", "fast_bf16", "profile_name", "seed_everything", "setup"]

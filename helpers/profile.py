@@ -42,6 +42,26 @@ def cpu_threads() -> int:
         return os.cpu_count() or 1
 
 
+def fast_bf16(device) -> bool:
+    """Whether `device` computes bfloat16 natively: a CUDA GPU with bf16, or a CPU with AVX512-BF16 / AMX-BF16.
+
+    Elsewhere bf16 autocast is emulated and slower than float32, so notebooks ask this before enabling it.
+    """
+    import torch
+
+    device = torch.device(device)
+    if device.type == "cuda":
+        return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+    if device.type != "cpu":
+        return False
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = next((line for line in f if line.startswith("flags")), "").split()
+    except OSError:  # not Linux: no way to tell cheaply, keep float32
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
 def seed_everything(seed: int) -> None:
     """Seed python's `random`, NumPy's global RNG and torch (CPU and CUDA) with `seed`."""
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
@@ -66,6 +86,11 @@ class Run:
     started: float = field(default_factory=time.perf_counter)
 
     @property
+    def bf16(self) -> bool:
+        """True where bfloat16 autocast pays on `device`: a bf16-capable GPU, or a CPU with native bf16."""
+        return fast_bf16(self.device)
+
+    @property
     def full(self) -> bool:
         return self.profile == "full"
 
@@ -85,7 +110,7 @@ class Run:
             gpu = f" ({torch.cuda.get_device_name(self.device)})"
         return (
             f"profile={self.profile} · device={self.device}{gpu} · torch {self.torch_version} · "
-            f"{self.threads} CPU threads · seed {self.seed}" + ("" if self.deterministic else " · non-deterministic")
+            f"{self.threads} CPU threads · seed {self.seed}" + (" · native bf16" if self.bf16 else "") + ("" if self.deterministic else " · non-deterministic")
         )
 
 

@@ -59,7 +59,8 @@ def _to(batch, device):
 
 
 def _autocast(device: torch.device, enabled: bool):
-    return torch.autocast("cuda", dtype=torch.bfloat16) if enabled and device.type == "cuda" else nullcontext()
+    """bfloat16 autocast on `device` (CUDA or CPU) when `enabled`; a no-op context otherwise."""
+    return torch.autocast(device.type, dtype=torch.bfloat16) if enabled else nullcontext()
 
 
 @torch.no_grad()
@@ -90,7 +91,8 @@ def fit(model: torch.nn.Module, train_loader: Iterable, loss_fn: Callable, optim
     "val_accuracy", "lr", "seconds"} with one entry per epoch (val_* only with a val_loader).
 
     `scheduler_step` is "batch" (OneCycle, warmup-cosine per step) or "epoch". `writer` is an
-    optional TensorBoard `SummaryWriter`; `bf16` enables bfloat16 autocast on CUDA only.
+    optional TensorBoard `SummaryWriter`; `bf16` enables bfloat16 autocast on `device` (CUDA or CPU; pass
+    `run.bf16`, which is True only where the hardware computes bfloat16 natively).
     """
     from tqdm.auto import tqdm
 

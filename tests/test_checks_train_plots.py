@@ -119,3 +119,26 @@ def test_fit_logs_to_tensorboard(tmp_path):
         train.fit(model, loader, torch.nn.functional.cross_entropy, torch.optim.SGD(model.parameters(), lr=0.1),
                   epochs=2, writer=writer, progress=False)
     assert list(tmp_path.glob("events.out.tfevents.*"))
+
+
+def test_fit_with_bf16_autocasts_on_cpu():
+    seen = []
+
+    class Probe(torch.nn.Linear):
+        def forward(self, x):
+            out = super().forward(x)
+            seen.append(out.dtype)
+            return out
+
+    torch.manual_seed(0)
+    x = torch.randn(256, 2)
+    y = (x[:, 0] > 0).long()
+    model = Probe(2, 2)
+    loader = train.TensorLoader(x, y, batch_size=64)
+    hist = train.fit(model, loader, torch.nn.functional.cross_entropy, torch.optim.SGD(model.parameters(), lr=0.5),
+                     epochs=3, val_loader=loader, bf16=True, progress=False)
+    assert set(seen) == {torch.bfloat16} and model.weight.dtype == torch.float32   # matmuls in bf16, fp32 master weights
+    assert hist["train_loss"][-1] < hist["train_loss"][0]
+    seen.clear()
+    train.evaluate(model, loader, torch.nn.functional.cross_entropy)
+    assert set(seen) == {torch.float32}                                            # bf16 is opt-in

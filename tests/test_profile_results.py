@@ -159,3 +159,14 @@ def test_inline_figures_only_in_a_jupyter_kernel_under_agg(monkeypatch):
     monkeypatch.setenv("MPLBACKEND", "agg")
     monkeypatch.setattr(IPython, "get_ipython", lambda: None)  # a script or pytest: nothing to switch
     assert inline_figures_in_notebooks() is False and len(calls) == 1
+
+
+def test_fast_bf16_follows_the_cpu_flags(monkeypatch):
+    flags = open("/proc/cpuinfo").read() if __import__("os").path.exists("/proc/cpuinfo") else ""
+    expected = "avx512_bf16" in flags.split() or "amx_bf16" in flags.split()
+    assert profile.fast_bf16("cpu") is expected
+    assert profile.fast_bf16(torch.device("meta")) is False
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert profile.fast_bf16("cuda") is False
+    run = helpers.setup(seed=0, verbose=False)
+    assert run.bf16 is profile.fast_bf16(run.device)
