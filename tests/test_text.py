@@ -265,3 +265,31 @@ def test_eng_fra_official_file_is_read_and_a_bad_line_is_named(isolated):
             else:
                 with pytest.raises(ValueError, match=check):
                     text.eng_fra(verbose=False)
+
+
+def test_sentiment140_official_archive_is_read_as_latin1_with_polarity_mapped(tmp_path, monkeypatch):
+    # a tiny stand-in for trainingandtestdata.zip: the real one is 81 MB and checksummed, so fetch is replaced
+    import zipfile
+
+    def row(polarity, text_):
+        return f'"{polarity}","1","Mon Apr 06 22:19:45 PDT 2009","NO_QUERY","user","{text_}"\r\n'.encode("latin-1")
+
+    archive = tmp_path / "trainingandtestdata.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("training.1600000.processed.noemoticon.csv",
+                    row(0, "sad caf\xe9") + row(4, 'a ""quoted"" word') + row(4, "yay"))
+        zf.writestr("testdata.manual.2009.06.14.csv", row(4, "good") + row(2, "neutral") + row(0, "bad"))
+    spec = data.get_spec("sentiment140")
+    fake = data.Fetched(spec, spec.official_copy(), {"trainingandtestdata.zip": archive})
+    monkeypatch.setattr(text, "fetch", lambda name, verbose=True: fake)
+    got = text.sentiment140(verbose=False)
+    assert got.complete and got.classes == ["negative", "positive"]
+    texts, labels = got.splits["train"]
+    assert texts == ["sad caf\xe9", 'a "quoted" word', "yay"] and labels.tolist() == [0, 1, 1]
+    manual_texts, manual_labels = got.splits["manual_test"]
+    assert manual_texts == ["good", "bad"] and manual_labels.tolist() == [1, 0]   # the neutral row is dropped
+
+
+def test_sentiment140_rejects_rows_without_six_fields():
+    with pytest.raises(ValueError, match="6 fields"):
+        text._read_sentiment140_csv(b'"0","1","text only"\n')
