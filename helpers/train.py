@@ -141,3 +141,49 @@ def fit(model: torch.nn.Module, train_loader: Iterable, loss_fn: Callable, optim
                     writer.add_scalar(k, v, epoch)
         bar.set_postfix({k: f"{row[k]:.4f}" for k in ("train_loss", "val_accuracy") if k in row})
     return history
+
+
+def warmup_cosine(optimizer: torch.optim.Optimizer, warmup_steps: int,
+                  total_steps: int) -> torch.optim.lr_scheduler.LambdaLR:
+    """Per-step schedule: the lr factor rises linearly to 1 over `warmup_steps` (0: no warm-up), then falls along a cosine
+    to 0 at `total_steps` and stays there. Step it once per batch (`fit(..., scheduler_step="batch")`)."""
+    if not 0 <= warmup_steps <= total_steps or total_steps < 1:
+        raise ValueError(f"need 0 <= warmup_steps <= total_steps and total_steps >= 1, got "
+                         f"warmup_steps={warmup_steps}, total_steps={total_steps}")
+
+    def factor(step: int) -> float:
+        if step < warmup_steps:
+            return (step + 1) / warmup_steps
+        progress = (step - warmup_steps) / max(1, total_steps - warmup_steps)
+        return 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+def decay_param_groups(model: torch.nn.Module, weight_decay: float,
+                       no_decay: tuple[str, ...] = ()) -> list[dict]:
+    """AdamW parameter groups: weight decay on matrices and conv kernels (ndim >= 2) except the parameters
+    named in `no_decay` (e.g. positional embeddings, a class token); none on biases and norm gains."""
+    names = {n for n, _ in model.named_parameters()}
+    unknown = set(no_decay) - names
+    if unknown:
+        raise ValueError(f"no_decay names {sorted(unknown)} are not parameters of the model")
+    decayed = {n: p.ndim >= 2 and n not in no_decay for n, p in model.named_parameters()}
+    return [{"params": [p for n, p in model.named_parameters() if decayed[n]], "weight_decay": weight_decay},
+            {"params": [p for n, p in model.named_parameters() if not decayed[n]], "weight_decay": 0.0}]
+
+
+def random_crop_flip(x: torch.Tensor, pad: int = 4) -> torch.Tensor:
+    """Batched augmentation of images x (B, C, H, W), all on x's device: a random horizontal flip per image
+    (p = 0.5), then reflect-pad by `pad` and a random H x W crop per image. Uses the global torch RNG."""
+    if x.ndim != 4 or not x.is_floating_point():
+        raise ValueError(f"random_crop_flip needs float images (B, C, H, W), got {tuple(x.shape)} {x.dtype}")
+    B, C, H, W = x.shape
+    flip = torch.rand(B, device=x.device) < 0.5
+    x = torch.where(flip[:, None, None, None], x.flip(3), x)
+    padded = torch.nn.functional.pad(x, (pad,) * 4, mode="reflect")           # (B, C, H + 2 pad, W + 2 pad)
+    dy, dx = torch.randint(0, 2 * pad + 1, (2, B), device=x.device)
+    rows = (dy[:, None] + torch.arange(H, device=x.device))[:, None, :, None]   # (B, 1, H, 1)
+    cols = (dx[:, None] + torch.arange(W, device=x.device))[:, None, None, :]   # (B, 1, 1, W)
+    batch = torch.arange(B, device=x.device)[:, None, None, None]
+    return padded[batch, torch.arange(C, device=x.device)[None, :, None, None], rows, cols]

@@ -142,3 +142,63 @@ def test_fit_with_bf16_autocasts_on_cpu():
     seen.clear()
     train.evaluate(model, loader, torch.nn.functional.cross_entropy)
     assert set(seen) == {torch.float32}                                            # bf16 is opt-in
+
+
+def test_warmup_cosine_rises_linearly_then_follows_a_cosine_to_zero():
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=2.0)
+    sched = train.warmup_cosine(opt, warmup_steps=4, total_steps=12)
+    lrs = []
+    for _ in range(14):
+        lrs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    assert lrs[:4] == pytest.approx([0.5, 1.0, 1.5, 2.0])                   # (step + 1) / warmup * lr
+    assert lrs[4] == pytest.approx(2.0) and lrs[8] == pytest.approx(1.0)     # cosine: 1 at its start, 1/2 halfway
+    assert lrs[12] == pytest.approx(0.0, abs=1e-12) and lrs[13] == pytest.approx(0.0, abs=1e-12)  # stays at 0
+    assert all(a >= b for a, b in zip(lrs[4:], lrs[5:]))
+
+
+def test_warmup_cosine_without_warmup_and_bad_arguments():
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+    sched = train.warmup_cosine(opt, warmup_steps=0, total_steps=2)
+    assert opt.param_groups[0]["lr"] == pytest.approx(1.0)
+    sched.step()
+    assert opt.param_groups[0]["lr"] == pytest.approx(0.5)
+    for warmup, total in ((-1, 10), (11, 10), (0, 0)):
+        with pytest.raises(ValueError, match="warmup_steps"):
+            train.warmup_cosine(opt, warmup, total)
+
+
+def test_decay_param_groups_split_matrices_from_biases_norms_and_named_exceptions():
+    class Tiny(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.pos_embedding = torch.nn.Parameter(torch.zeros(1, 5, 4))
+            self.fc = torch.nn.Linear(4, 3)
+            self.norm = torch.nn.LayerNorm(4)
+
+    model = Tiny()
+    decayed, plain = train.decay_param_groups(model, 0.05, no_decay=("pos_embedding",))
+    assert decayed["weight_decay"] == 0.05 and plain["weight_decay"] == 0.0
+    assert [p is model.fc.weight for p in decayed["params"]] == [True]
+    assert {id(p) for p in plain["params"]} == {id(model.pos_embedding), id(model.fc.bias), id(model.norm.weight),
+                                                id(model.norm.bias)}
+    with pytest.raises(ValueError, match="cls_token"):
+        train.decay_param_groups(model, 0.05, no_decay=("cls_token",))
+
+
+def test_random_crop_flip_is_a_flip_then_a_shifted_window_of_the_reflect_padded_image():
+    torch.manual_seed(0)
+    x = torch.randn(64, 3, 8, 8)
+    torch.manual_seed(1)
+    out = train.random_crop_flip(x, pad=2)
+    torch.manual_seed(1)                                       # replay the same draws, one image at a time
+    flip = torch.rand(64) < 0.5
+    dy, dx = torch.randint(0, 5, (2, 64))
+    for i in range(64):
+        img = x[i].flip(2) if flip[i] else x[i]
+        padded = torch.nn.functional.pad(img[None], (2,) * 4, mode="reflect")[0]
+        assert torch.equal(out[i], padded[:, dy[i]:dy[i] + 8, dx[i]:dx[i] + 8])
+    assert flip.any() and (~flip).any() and len(set(zip(dy.tolist(), dx.tolist()))) > 5
+    with pytest.raises(ValueError, match="float images"):
+        train.random_crop_flip(torch.zeros(2, 3, 8, 8, dtype=torch.uint8))
