@@ -162,6 +162,7 @@ def test_warmup_cosine_without_warmup_and_bad_arguments():
     opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
     sched = train.warmup_cosine(opt, warmup_steps=0, total_steps=2)
     assert opt.param_groups[0]["lr"] == pytest.approx(1.0)
+    opt.step()
     sched.step()
     assert opt.param_groups[0]["lr"] == pytest.approx(0.5)
     for warmup, total in ((-1, 10), (11, 10), (0, 0)):
