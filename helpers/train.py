@@ -145,8 +145,9 @@ def fit(model: torch.nn.Module, train_loader: Iterable, loss_fn: Callable, optim
 
 def warmup_cosine(optimizer: torch.optim.Optimizer, warmup_steps: int,
                   total_steps: int) -> torch.optim.lr_scheduler.LambdaLR:
-    """Per-step schedule: the lr factor rises linearly to 1 over `warmup_steps` (0: no warm-up), then falls along a cosine
-    to 0 at `total_steps` and stays there. Step it once per batch (`fit(..., scheduler_step="batch")`)."""
+    """Per-step schedule: the lr factor rises linearly to 1 over `warmup_steps` (0: no warm-up), then falls
+    along a cosine to 0 at `total_steps` and stays there. Step it once per batch
+    (`fit(..., scheduler_step="batch")`)."""
     if not 0 <= warmup_steps <= total_steps or total_steps < 1:
         raise ValueError(f"need 0 <= warmup_steps <= total_steps and total_steps >= 1, got "
                          f"warmup_steps={warmup_steps}, total_steps={total_steps}")
@@ -164,13 +165,14 @@ def decay_param_groups(model: torch.nn.Module, weight_decay: float,
                        no_decay: tuple[str, ...] = ()) -> list[dict]:
     """AdamW parameter groups: weight decay on matrices and conv kernels (ndim >= 2) except the parameters
     named in `no_decay` (e.g. positional embeddings, a class token); none on biases and norm gains."""
-    names = {n for n, _ in model.named_parameters()}
-    unknown = set(no_decay) - names
+    params = dict(model.named_parameters())
+    unknown = set(no_decay) - params.keys()
     if unknown:
         raise ValueError(f"no_decay names {sorted(unknown)} are not parameters of the model")
-    decayed = {n: p.ndim >= 2 and n not in no_decay for n, p in model.named_parameters()}
-    return [{"params": [p for n, p in model.named_parameters() if decayed[n]], "weight_decay": weight_decay},
-            {"params": [p for n, p in model.named_parameters() if not decayed[n]], "weight_decay": 0.0}]
+    groups = {True: [], False: []}                                   # decayed? -> parameters, in model order
+    for name, p in params.items():
+        groups[p.ndim >= 2 and name not in no_decay].append(p)
+    return [{"params": groups[True], "weight_decay": weight_decay}, {"params": groups[False], "weight_decay": 0.0}]
 
 
 def random_crop_flip(x: torch.Tensor, pad: int = 4) -> torch.Tensor:
