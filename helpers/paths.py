@@ -23,3 +23,24 @@ def mirror_dir() -> Path | None:
     """The offline mirror named by `$DATA_MIRROR` (relative to the current directory), or None."""
     value = os.environ.get("DATA_MIRROR", "").strip()
     return Path(value).expanduser().resolve() if value else None
+
+
+def shown_path(path: str | os.PathLike) -> str:
+    """How a notebook prints `path`: relative to the project root (`results/x.json`), else `~/…` under the home
+    folder, else only its last two components with a note, so a saved notebook never shows a machine's file system."""
+    path = Path(path).expanduser().resolve()
+    for base, prefix in ((project_root().resolve(), ""), (Path.home().resolve(), "~/")):
+        try:
+            relative = path.relative_to(base)
+        except ValueError:
+            continue
+        return prefix + relative.as_posix() if relative.parts else (prefix.rstrip("/") or ".")
+    tail = "/".join(path.parts[-2:]) if len(path.parts) > 2 else path.name
+    return f"…/{tail} (outside the project)"
+
+
+class ShownPath(type(Path())):
+    """A `Path` that formats (`f"{path}"`) as `shown_path(path)`; `str()`, `open()` and `os.fspath()` keep the full path."""
+
+    def __format__(self, spec: str) -> str:
+        return format(shown_path(self), spec)

@@ -42,24 +42,59 @@ def cpu_threads() -> int:
         return os.cpu_count() or 1
 
 
-def fast_bf16(device) -> bool:
-    """Whether `device` computes bfloat16 natively: a CUDA GPU with bf16, or a CPU with AVX512-BF16 / AMX-BF16.
+PRECISIONS = ("bf16", "fp16", "fp32")
+PRECISION_NAMES = {"bf16": "bf16 autocast (native)", "fp16": "fp16 autocast + GradScaler", "fp32": "float32"}
 
-    Elsewhere bf16 autocast is emulated and slower than float32, so notebooks ask this before enabling it.
+
+def precision_for(device) -> str:
+    """The autocast precision that pays on `device`: "bf16", "fp16" (with a GradScaler) or "fp32".
+
+    - CUDA: "bf16" from compute capability 8.0 (Ampere, Hopper: A100, L4, H100); "fp16" on 7.x (V100, Colab's T4),
+      whose tensor cores compute float16 but not bfloat16; "fp32" below. `torch.cuda.is_bf16_supported()` is not
+      asked: it also reports emulated bf16, which on a T4 is slower than float32.
+    - CPU: "bf16" with AVX512-BF16 or AMX-BF16 (measured: 2.7x a float32 ViT, benchmarks/vit_cpu_bf16.py), else "fp32".
+    - anything else (MPS, meta): "fp32".
     """
     import torch
 
     device = torch.device(device)
     if device.type == "cuda":
-        return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+        if not torch.cuda.is_available():
+            return "fp32"
+        major, _minor = torch.cuda.get_device_capability(device)
+        return "bf16" if major >= 8 else "fp16" if major == 7 else "fp32"
     if device.type != "cpu":
-        return False
+        return "fp32"
+    return "bf16" if {"avx512_bf16", "amx_bf16"} & _cpu_flags() else "fp32"
+
+
+def _cpu_flags() -> set[str]:
+    """The CPU's feature flags from /proc/cpuinfo; empty where there is none (macOS, Windows: keep float32)."""
     try:
         with open("/proc/cpuinfo") as f:
-            flags = next((line for line in f if line.startswith("flags")), "").split()
-    except OSError:  # not Linux: no way to tell cheaply, keep float32
-        return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
+            return set(next((line for line in f if line.startswith("flags")), "").split())
+    except OSError:
+        return set()
+
+
+def fast_bf16(device) -> bool:
+    """Whether `device` computes bfloat16 natively (`precision_for(device) == "bf16"`)."""
+    return precision_for(device) == "bf16"
+
+
+def autocast(device, precision: str):
+    """`torch.autocast` for `precision` ("bf16" or "fp16") on `device`; a no-op context for "fp32"."""
+    import torch
+    from contextlib import nullcontext
+
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {precision!r}")
+    device = torch.device(device)
+    if precision == "fp32":
+        return nullcontext()
+    if precision == "fp16" and device.type != "cuda":
+        raise ValueError(f"precision='fp16' needs a CUDA device (got {device}); use 'bf16' or 'fp32' there")
+    return torch.autocast(device.type, dtype=torch.bfloat16 if precision == "bf16" else torch.float16)
 
 
 def seed_everything(seed: int) -> None:
@@ -86,9 +121,18 @@ class Run:
     started: float = field(default_factory=time.perf_counter)
 
     @property
+    def precision(self) -> str:
+        """"bf16", "fp16" or "fp32": the autocast precision that pays on `device` (see `precision_for`)."""
+        return precision_for(self.device)
+
+    @property
     def bf16(self) -> bool:
-        """True where bfloat16 autocast pays on `device`: a bf16-capable GPU, or a CPU with native bf16."""
-        return fast_bf16(self.device)
+        """True where bfloat16 autocast pays on `device`: a GPU of compute capability >= 8.0, or a CPU with native bf16."""
+        return self.precision == "bf16"
+
+    def autocast(self):
+        """The autocast context for `precision` on `device` (a no-op in float32): `with run.autocast(): ...`."""
+        return autocast(self.device, self.precision)
 
     @property
     def full(self) -> bool:
@@ -110,7 +154,8 @@ class Run:
             gpu = f" ({torch.cuda.get_device_name(self.device)})"
         return (
             f"profile={self.profile} · device={self.device}{gpu} · torch {self.torch_version} · "
-            f"{self.threads} CPU threads · seed {self.seed}" + (" · native bf16" if self.bf16 else "") + ("" if self.deterministic else " · non-deterministic")
+            f"{self.threads} CPU threads · seed {self.seed} · {PRECISION_NAMES[self.precision]}"
+            + ("" if self.deterministic else " · non-deterministic")
         )
 
 
@@ -141,9 +186,6 @@ def setup(seed: int = 0, device: str | None = None, verbose: bool = True, determ
         raise ValueError(f"device={device!r} was asked for but no CUDA GPU is available; use 'cpu'.")
     _CURRENT = Run(profile=profile, device=dev, seed=seed, threads=threads,
                    torch_version=torch.__version__, deterministic=deterministic)
-    from .widgets import enable_colab_widgets
-
-    enable_colab_widgets()  # Colab needs its custom widget manager for ipywidgets 8 (no-op elsewhere)
     inline_figures_in_notebooks()
     if verbose:
         print(_CURRENT.describe())

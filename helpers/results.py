@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-from .paths import project_root
+from .paths import ShownPath, project_root
 from .profile import current_run
 
 
@@ -45,8 +45,9 @@ def _clean(value, key: str):
     return value
 
 
-def save_results(notebook: str, metrics: dict) -> Path:
-    """Write {"notebook", "profile", "device", "torch", "seconds", "metrics"} for the current run; return the path."""
+def save_results(notebook: str, metrics: dict) -> ShownPath:
+    """Write {"notebook", "profile", "device", "torch", "seconds", "metrics"} for the current run; return the path
+    (a `ShownPath`: `f"{path}"` prints it relative to the project, e.g. `results/hw4_vit.json`)."""
     if not notebook or "/" in notebook or notebook.endswith(".ipynb"):
         raise ValueError(f"notebook must be the bare notebook name like 'selfattn_numpy', got {notebook!r}")
     if not isinstance(metrics, dict) or not metrics:
@@ -66,7 +67,7 @@ def save_results(notebook: str, metrics: dict) -> Path:
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(record, indent=2) + "\n")
     tmp.replace(path)
-    return path
+    return ShownPath(path)
 
 
 def _headline(metrics: dict) -> dict:

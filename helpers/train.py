@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import math
 import time
-from contextlib import nullcontext
 from typing import Callable, Iterable
 
 import torch
+
+from .profile import PRECISIONS, autocast
 
 
 class TensorLoader:
@@ -58,21 +59,27 @@ def _to(batch, device):
     return [t.to(device, non_blocking=True) if torch.is_tensor(t) else t for t in batch]
 
 
-def _autocast(device: torch.device, enabled: bool):
-    """bfloat16 autocast on `device` (CUDA or CPU) when `enabled`; a no-op context otherwise."""
-    return torch.autocast(device.type, dtype=torch.bfloat16) if enabled else nullcontext()
+def _precision(precision: str | None, bf16: bool) -> str:
+    """`precision` if given, else "bf16" / "fp32" from the older `bf16` flag."""
+    if precision is None:
+        return "bf16" if bf16 else "fp32"
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)} (e.g. run.precision), got {precision!r}")
+    return precision
 
 
 @torch.no_grad()
 def evaluate(model: torch.nn.Module, loader: Iterable, loss_fn: Callable, device="cpu",
-             bf16: bool = False) -> dict:
-    """Mean loss and accuracy of `model` over `loader` of (x, y) batches: {"loss", "accuracy"}."""
+             bf16: bool = False, precision: str | None = None) -> dict:
+    """Mean loss and accuracy of `model` over `loader` of (x, y) batches: {"loss", "accuracy"}.
+    `precision` ("bf16", "fp16", "fp32"; pass `run.precision`) picks the autocast; `bf16=True` means "bf16"."""
     device = torch.device(device)
+    precision = _precision(precision, bf16)
     was_training = model.training
     model.eval()
     total_loss, correct, count = 0.0, 0, 0
     for x, y in (_to(b, device) for b in loader):
-        with _autocast(device, bf16):
+        with autocast(device, precision):
             logits = model(x)
         total_loss += loss_fn(logits.float(), y).item() * len(y)
         correct += (logits.argmax(dim=-1) == y).sum().item()
@@ -86,13 +93,15 @@ def evaluate(model: torch.nn.Module, loader: Iterable, loss_fn: Callable, device
 def fit(model: torch.nn.Module, train_loader: Iterable, loss_fn: Callable, optimizer: torch.optim.Optimizer,
         epochs: int, val_loader: Iterable | None = None, scheduler=None, scheduler_step: str = "batch",
         device="cpu", clip_grad_norm: float | None = None, bf16: bool = False, writer=None,
-        progress: bool = True) -> dict:
+        progress: bool = True, precision: str | None = None) -> dict:
     """Train for `epochs`; returns history {"epoch", "train_loss", "train_accuracy", "val_loss",
     "val_accuracy", "lr", "seconds"} with one entry per epoch (val_* only with a val_loader).
 
     `scheduler_step` is "batch" (OneCycle, warmup-cosine per step) or "epoch". `writer` is an
-    optional TensorBoard `SummaryWriter`; `bf16` enables bfloat16 autocast on `device` (CUDA or CPU; pass
-    `run.bf16`, which is True only where the hardware computes bfloat16 natively).
+    optional TensorBoard `SummaryWriter`. `precision` is the autocast precision: pass `run.precision`, which is
+    "bf16" where the hardware computes bfloat16 natively, "fp16" on older GPUs such as a T4 (the loss is then
+    scaled by a `GradScaler`, so small float16 gradients do not flush to zero), else "fp32". The older
+    `bf16=True` means precision "bf16".
     """
     from tqdm.auto import tqdm
 
@@ -101,6 +110,8 @@ def fit(model: torch.nn.Module, train_loader: Iterable, loss_fn: Callable, optim
     if scheduler_step not in ("batch", "epoch"):
         raise ValueError(f"scheduler_step must be 'batch' or 'epoch', got {scheduler_step!r}")
     device = torch.device(device)
+    precision = _precision(precision, bf16)
+    scaler = torch.amp.GradScaler(device.type) if precision == "fp16" else None
     keys = ["epoch", "train_loss", "train_accuracy", "lr", "seconds"]
     if val_loader is not None:
         keys[3:3] = ["val_loss", "val_accuracy"]
@@ -111,16 +122,24 @@ def fit(model: torch.nn.Module, train_loader: Iterable, loss_fn: Callable, optim
         model.train()
         total_loss, correct, count = 0.0, 0, 0
         for x, y in (_to(b, device) for b in train_loader):
-            with _autocast(device, bf16):
+            with autocast(device, precision):
                 logits = model(x)
             loss = loss_fn(logits.float(), y)
             if not torch.isfinite(loss):
                 raise FloatingPointError(f"loss became {loss.item()} in epoch {epoch}; lower the learning rate")
             optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            if clip_grad_norm is not None:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), clip_grad_norm)
-            optimizer.step()
+            if scaler is None:
+                loss.backward()
+                if clip_grad_norm is not None:
+                    torch.nn.utils.clip_grad_norm_(model.parameters(), clip_grad_norm)
+                optimizer.step()
+            else:  # fp16: scale the loss up, unscale before clipping; a step with inf/NaN gradients is skipped
+                scaler.scale(loss).backward()
+                if clip_grad_norm is not None:
+                    scaler.unscale_(optimizer)
+                    torch.nn.utils.clip_grad_norm_(model.parameters(), clip_grad_norm)
+                scaler.step(optimizer)
+                scaler.update()
             if scheduler is not None and scheduler_step == "batch":
                 scheduler.step()
             total_loss += loss.item() * len(y)
@@ -131,7 +150,7 @@ def fit(model: torch.nn.Module, train_loader: Iterable, loss_fn: Callable, optim
         row = {"epoch": epoch, "train_loss": total_loss / count, "train_accuracy": correct / count,
                "lr": optimizer.param_groups[0]["lr"], "seconds": time.perf_counter() - start}
         if val_loader is not None:
-            val = evaluate(model, val_loader, loss_fn, device, bf16)
+            val = evaluate(model, val_loader, loss_fn, device, precision=precision)
             row["val_loss"], row["val_accuracy"] = val["loss"], val["accuracy"]
         for k in keys:
             history[k].append(row[k])

@@ -20,13 +20,27 @@ from .checks import to_numpy
 
 
 def enable_colab_widgets() -> bool:
-    """In Google Colab, turn on the custom widget manager ipywidgets 8 needs; elsewhere do nothing."""
+    """In Google Colab with ipywidgets 8, turn on the custom widget manager it needs there (Colab renders
+    ipywidgets 7, which it ships, itself); elsewhere do nothing. Returns whether it was turned on."""
     if "google.colab" not in sys.modules:
+        return False
+    import ipywidgets
+
+    if int(ipywidgets.__version__.split(".")[0]) < 8:
         return False
     from google.colab import output  # type: ignore[import-not-found]
 
     output.enable_custom_widget_manager()
     return True
+
+
+def widget_bundle(widget, text: str) -> dict:
+    """The display data of an ipywidgets `widget` with `text` as its plain-text fallback, the same on ipywidgets
+    7 (which has no `_repr_mimebundle_`) and 8: {"text/plain", "application/vnd.jupyter.widget-view+json"}."""
+    if hasattr(widget, "_handle_displayed"):
+        widget._handle_displayed()  # the widget's on_displayed callbacks, as display(widget) would run them
+    view = {"version_major": 2, "version_minor": 0, "model_id": widget.model_id}  # widget-view mimetype, v2
+    return {"text/plain": text, "application/vnd.jupyter.widget-view+json": view}
 
 
 def attention_rollout(attn: np.ndarray, residual: float = 0.5) -> np.ndarray:
@@ -281,12 +295,11 @@ class AttentionBrowser:
 
     def _repr_mimebundle_(self, **kwargs):
         """The widget view, with a short text fallback for frontends that cannot show widgets."""
-        bundle = self.widget._repr_mimebundle_(**kwargs) or {}
+        enable_colab_widgets()
         shape = "x".join(str(d) for d in self.attn.shape)
-        bundle["text/plain"] = (f"AttentionBrowser over attention {shape} (items x layers x heads x N x N): "
-                                f"interactive in a running Jupyter/Colab kernel with ipywidgets; the static "
-                                f"overview above shows every head")
-        return bundle
+        return widget_bundle(self.widget, f"AttentionBrowser over attention {shape} (items x layers x heads x N x N): "
+                                          f"interactive in a running Jupyter/Colab kernel with ipywidgets; the "
+                                          f"static overview above shows every head")
 
 
 def attention_browser(attn, images=None, tokens=None, grid=None, num_prefix_tokens=None, item_labels=None,

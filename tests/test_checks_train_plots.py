@@ -203,3 +203,66 @@ def test_random_crop_flip_is_a_flip_then_a_shifted_window_of_the_reflect_padded_
     assert flip.any() and (~flip).any() and len(set(zip(dy.tolist(), dx.tolist()))) > 5
     with pytest.raises(ValueError, match="float images"):
         train.random_crop_flip(torch.zeros(2, 3, 8, 8, dtype=torch.uint8))
+
+def test_fit_in_fp16_scales_the_loss_and_clips_unscaled_gradients(monkeypatch):
+    """The fp16 path (a T4's): float16 autocast, a GradScaler around backward/step, clipping on unscaled grads.
+    Run on the CPU by letting float16 autocast through there (the real helper allows fp16 on CUDA only)."""
+    import helpers.profile as profile
+
+    monkeypatch.setattr(train, "autocast", lambda device, precision: torch.autocast(
+        "cpu", dtype=torch.float16) if precision == "fp16" else profile.autocast(device, precision))
+    scales, norms = [], []
+    real_scaler, real_clip = torch.amp.GradScaler, torch.nn.utils.clip_grad_norm_
+
+    def scaler(device):
+        s = real_scaler(device)
+        scales.append(s)
+        return s
+
+    def clip(params, max_norm):
+        params = list(params)
+        norms.append(float(torch.norm(torch.stack([p.grad.norm() for p in params]))))
+        return real_clip(params, max_norm)
+
+    monkeypatch.setattr(torch.amp, "GradScaler", scaler)
+    monkeypatch.setattr(torch.nn.utils, "clip_grad_norm_", clip)
+    seen = []
+
+    class Probe(torch.nn.Linear):
+        def forward(self, x):
+            out = super().forward(x)
+            seen.append(out.dtype)
+            return out
+
+    torch.manual_seed(0)
+    x = torch.randn(256, 2)
+    y = (x[:, 0] > 0).long()
+    model = Probe(2, 2)
+    loader = train.TensorLoader(x, y, batch_size=64)
+    hist = train.fit(model, loader, torch.nn.functional.cross_entropy, torch.optim.SGD(model.parameters(), lr=0.5),
+                     epochs=3, clip_grad_norm=10.0, precision="fp16", progress=False)
+    assert set(seen) == {torch.float16} and model.weight.dtype == torch.float32
+    assert len(scales) == 1 and scales[0].get_scale() > 1000       # the loss was scaled up (starts at 2**16)
+    assert max(norms) < 100                                        # clipped gradients were unscaled first
+    assert hist["train_loss"][-1] < hist["train_loss"][0]
+    with pytest.raises(ValueError, match="precision must be one of"):
+        train.fit(model, loader, torch.nn.functional.cross_entropy, torch.optim.SGD(model.parameters(), lr=0.5),
+                  epochs=1, precision="half", progress=False)
+
+
+def test_evaluate_and_fit_take_the_runs_precision():
+    seen = []
+
+    class Probe(torch.nn.Linear):
+        def forward(self, x):
+            out = super().forward(x)
+            seen.append(out.dtype)
+            return out
+
+    model = Probe(2, 2)
+    loader = train.TensorLoader(torch.randn(8, 2), torch.zeros(8, dtype=torch.long), batch_size=4)
+    train.evaluate(model, loader, torch.nn.functional.cross_entropy, precision="bf16")
+    assert set(seen) == {torch.bfloat16}
+    seen.clear()
+    train.evaluate(model, loader, torch.nn.functional.cross_entropy, precision="fp32", bf16=True)
+    assert set(seen) == {torch.float32}                             # an explicit precision wins over bf16=

@@ -161,7 +161,7 @@ def test_inline_figures_only_in_a_jupyter_kernel_under_agg(monkeypatch):
     assert inline_figures_in_notebooks() is False and len(calls) == 1
 
 
-def test_fast_bf16_follows_the_cpu_flags(monkeypatch):
+def test_fast_bf16_follows_the_cpu_flags(monkeypatch):  # the real /proc/cpuinfo of this machine
     flags = open("/proc/cpuinfo").read() if __import__("os").path.exists("/proc/cpuinfo") else ""
     expected = "avx512_bf16" in flags.split() or "amx_bf16" in flags.split()
     assert profile.fast_bf16("cpu") is expected
@@ -170,3 +170,45 @@ def test_fast_bf16_follows_the_cpu_flags(monkeypatch):
     assert profile.fast_bf16("cuda") is False
     run = helpers.setup(seed=0, verbose=False)
     assert run.bf16 is profile.fast_bf16(run.device)
+
+
+@pytest.mark.parametrize("capability,expected", [((7, 5), "fp16"),   # T4 (Colab's free GPU): tensor cores, no bf16
+                                                  ((7, 0), "fp16"),   # V100
+                                                  ((8, 0), "bf16"),   # A100
+                                                  ((8, 9), "bf16"),   # L4
+                                                  ((9, 0), "bf16"),   # H100
+                                                  ((6, 1), "fp32")])  # P4 / P40: slow float16
+def test_gpu_precision_follows_compute_capability(monkeypatch, capability, expected):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "get_device_capability", lambda device=None: capability)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)  # emulated bf16 must not count
+    assert profile.precision_for("cuda") == expected
+    assert profile.fast_bf16("cuda") is (expected == "bf16")
+    run = profile.Run(profile="quick", device=torch.device("cuda"), seed=0, threads=2, torch_version="x")
+    assert run.precision == expected and run.bf16 is (expected == "bf16")
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda device=None: "mock GPU")
+    assert profile.PRECISION_NAMES[expected] in run.describe()
+
+
+def test_cpu_precision_follows_the_cpu_flags(monkeypatch):
+    monkeypatch.setattr(profile, "_cpu_flags", lambda: {"avx2", "avx512f", "avx512_bf16"})
+    assert profile.precision_for("cpu") == "bf16"
+    monkeypatch.setattr(profile, "_cpu_flags", lambda: {"avx2", "amx_bf16"})
+    assert profile.precision_for("cpu") == "bf16"
+    monkeypatch.setattr(profile, "_cpu_flags", lambda: {"avx2", "avx512f"})  # emulated bf16 would be slower
+    assert profile.precision_for("cpu") == "fp32"
+    monkeypatch.setattr(profile, "_cpu_flags", set)
+    assert profile.precision_for("cpu") == "fp32"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert profile.precision_for("cuda") == "fp32" and profile.precision_for("meta") == "fp32"
+
+
+def test_autocast_contexts_and_bad_precision():
+    with profile.autocast("cpu", "bf16"):
+        assert (torch.ones(2, 2) @ torch.ones(2, 2)).dtype == torch.bfloat16
+    with profile.autocast("cpu", "fp32"):
+        assert (torch.ones(2, 2) @ torch.ones(2, 2)).dtype == torch.float32
+    with pytest.raises(ValueError, match="precision='fp16' needs a CUDA device"):
+        profile.autocast("cpu", "fp16")
+    with pytest.raises(ValueError, match="precision must be one of bf16, fp16, fp32"):
+        profile.autocast("cpu", "float16")

@@ -131,8 +131,46 @@ def test_enable_colab_widgets_is_a_no_op_outside_colab():
     assert widgets.enable_colab_widgets() is False
 
 
+@pytest.fixture
+def colab(monkeypatch):
+    """A stub `google.colab` (as Colab's kernel has it imported) recording enable_custom_widget_manager calls."""
+    import sys
+    import types
+
+    calls = []
+    google, colab, output = (types.ModuleType(n) for n in ("google", "google.colab", "google.colab.output"))
+    output.enable_custom_widget_manager = lambda: calls.append("enable_custom_widget_manager")
+    colab.output, google.colab = output, colab
+    for name, module in (("google", google), ("google.colab", colab), ("google.colab.output", output)):
+        monkeypatch.setitem(sys.modules, name, module)
+    return calls
+
+
+@pytest.mark.parametrize("version,enabled", [("7.7.1", False), ("8.1.5", True)])
+def test_colab_widget_manager_is_enabled_only_for_ipywidgets_8_when_shown(colab, monkeypatch, version, enabled):
+    import ipywidgets
+
+    b = widgets.attention_browser(np.full((2, 3, 3), 1 / 3), static=False)
+    assert colab == []                                   # building the browser enables nothing
+    monkeypatch.setattr(ipywidgets, "__version__", version)
+    b._repr_mimebundle_()
+    assert colab == (["enable_custom_widget_manager"] if enabled else [])
+
+
 def test_text_fallback_is_short_and_says_what_it_is():
     b = widgets.attention_browser(np.full((2, 3, 3), 1 / 3), static=False)
     bundle = b._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle
     assert bundle["text/plain"].startswith("AttentionBrowser over attention 1x1x2x3x3") and "VBox" not in bundle["text/plain"]
+    assert bundle["application/vnd.jupyter.widget-view+json"] == {"version_major": 2, "version_minor": 0,
+                                                                  "model_id": b.widget.model_id}
+
+
+def test_displaying_the_browser_shows_the_widget_view(monkeypatch):
+    """What IPython's display() does with the browser, on ipywidgets 7 (no _repr_mimebundle_ on widgets) and 8."""
+    from IPython.core.formatters import DisplayFormatter
+
+    b = widgets.attention_browser(np.full((2, 3, 3), 1 / 3), static=False)
+    data, _ = DisplayFormatter().format(b)
+    assert data["application/vnd.jupyter.widget-view+json"]["model_id"] == b.widget.model_id
+    assert data["text/plain"].startswith("AttentionBrowser")
