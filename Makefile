@@ -15,19 +15,18 @@ EXECUTE := $(VENV)/bin/jupyter nbconvert --to notebook --execute --ExecutePrepro
 # pip on some machines warns about every missing local index entry; keep real errors, drop that noise
 QUIET_PIP := { grep -v -E "is ignored: it is neither a file nor a directory" || true; }
 
-.PHONY: venv venv-test venv-bench bench notebooks test test-helpers test-notebooks lab regenerate summary clean
+# Python 3.13 (Colab's) for the Colab-like test: python3.13 on PATH, else pyenv's
+COLAB_PYTHON ?= $(shell command -v python3.13 2>/dev/null || ls -d $$(pyenv root 2>/dev/null || echo ~/.pyenv)/versions/3.13*/bin/python3.13 2>/dev/null | tail -1)
 
+.PHONY: venv venv-bench bench notebooks test test-helpers test-notebooks test-colab colab lab regenerate summary clean
+
+## the runtime (requirements.txt) plus what executes and tests notebooks (requirements-dev.txt)
 venv: $(VENV)/.installed
-$(VENV)/.installed: requirements.txt pyproject.toml
+$(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip 2>&1 | $(QUIET_PIP)
-	$(PY) -m pip install -q -r requirements.txt 2>&1 | $(QUIET_PIP)
+	$(PY) -m pip install -q -r requirements-dev.txt 2>&1 | $(QUIET_PIP)
 	$(PY) -m pip install -q --no-deps -e . 2>&1 | $(QUIET_PIP)
-	touch $@
-
-venv-test: $(VENV)/.installed-test
-$(VENV)/.installed-test: requirements-test.txt $(VENV)/.installed
-	$(PY) -m pip install -q -r requirements-test.txt 2>&1 | $(QUIET_PIP)
 	touch $@
 
 venv-bench: $(VENV)/.installed-bench
@@ -50,9 +49,9 @@ notebooks: venv
 	done
 	$(PY) -m helpers.results build/results
 
-test: test-helpers test-notebooks
+test: test-helpers test-notebooks test-colab
 
-test-helpers: venv-test
+test-helpers: venv
 	$(PY) -m pytest tests
 
 ## nbval in lax mode: every cell must run; cells tagged `# NBVAL_CHECK_OUTPUT` must reproduce their output.
@@ -65,6 +64,20 @@ test-notebooks: venv
 	  echo "nbval $$nb: $$(( $$(date +%s) - start )) s"; \
 	done; \
 	if [ -n "$$failed" ]; then echo "nbval FAILED:$$failed"; exit 1; fi
+
+## Every notebook opened alone as Colab opens it (bootstrap cell, Colab's package versions, Python 3.13, a stub
+## google.colab), PROFILE=quick; see .ci/colab_like.py. Skipped, saying so, without Python 3.13 unless COLAB_REQUIRED=1.
+test-colab: venv
+	@if [ -z "$(COLAB_PYTHON)" ]; then \
+	  echo "test-colab: no Python 3.13 found (set COLAB_PYTHON=/path/to/python3.13); skipped"; \
+	  [ -z "$$COLAB_REQUIRED" ] || exit 1; \
+	else \
+	  $(PY) .ci/colab_like.py --python "$(COLAB_PYTHON)" $(if $(filter-out $(NB),$(NOTEBOOKS)),$(NB),); \
+	fi
+
+## Pin the Colab bootstrap cells to HEAD (and set the repository once): make colab REPO=https://github.com/OWNER/NAME
+colab: venv
+	$(PY) -m helpers.colab $(if $(REPO),--repo $(REPO),)
 
 ## Re-run notebooks in place with PROFILE=full (the outputs users read) and write results/<nb>.json.
 ## One notebook: make regenerate NB=selfattn_numpy.ipynb
