@@ -166,7 +166,7 @@ def main() -> None:
         failures.append(f"enable_custom_widget_manager was called under ipywidgets 7 (Colab renders 7 itself): {calls}")
     print(f"colab-like: {len(notebooks)} notebooks in {sum(times.values()):.0f} s; widget-manager calls: {len(calls)}")
     widget_tests = subprocess.run([args.venv / "bin/python", "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                                   "tests/test_widgets.py"], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+                                   "-W", "ignore::DeprecationWarning", "tests/test_widgets.py"], cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
     if widget_tests.returncode:
         failures.append("tests/test_widgets.py failed under ipywidgets 7.7.1")
     if failures:

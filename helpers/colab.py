@@ -124,9 +124,12 @@ def install_missing(requirements_file: str | Path | None = None, verbose: bool =
         with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False) as pins:  # keep what is installed
             pins.write("".join(f"{name}=={version}\n" for name, version in sorted(installed.items())
                                if _valid_version(version)))
-        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-c", pins.name, *to_install], check=True)
+        subprocess.run([sys.executable, "-m", "pip", "install", "-qq", "-c", pins.name, *to_install], check=True)
         Path(pins.name).unlink()
         importlib.invalidate_caches()  # the new packages import in this kernel without a restart
+        new = {k: v for k, v in installed_versions().items() if k not in installed}
+        if verbose:
+            print(f"[colab] installed {', '.join(f'{k} {v}' for k, v in sorted(new.items()))}")
     elif verbose:
         print("[colab] every runtime package is already installed")
     return to_install
@@ -178,7 +181,7 @@ def rewrite_notebook(nb: dict, name: str, config: dict) -> dict:
     text = BADGE_PATTERN.sub("", "".join(title["source"])).replace("\n\n\n", "\n\n")
     lines = text.split("\n", 1)
     if config["repo"]:
-        text = lines[0] + "\n\n" + badge(config["repo"], config["branch"], name) + "\n" + \
+        text = lines[0] + "\n\n" + badge(config["repo"], config["branch"], name) + "\n\n" + \
             (lines[1].lstrip("\n") if len(lines) > 1 else "")
         text = text.rstrip("\n")
     else:

@@ -22,16 +22,18 @@ from .checks import to_numpy
 def enable_colab_widgets() -> bool:
     """In Google Colab with ipywidgets 8, turn on the custom widget manager it needs there (Colab renders
     ipywidgets 7, which it ships, itself); elsewhere do nothing. Returns whether it was turned on."""
-    if "google.colab" not in sys.modules:
-        return False
-    import ipywidgets
-
-    if int(ipywidgets.__version__.split(".")[0]) < 8:
+    if "google.colab" not in sys.modules or _ipywidgets_major() < 8:
         return False
     from google.colab import output  # type: ignore[import-not-found]
 
     output.enable_custom_widget_manager()
     return True
+
+
+def _ipywidgets_major() -> int:
+    import ipywidgets
+
+    return int(ipywidgets.__version__.split(".")[0])
 
 
 def widget_bundle(widget, text: str) -> dict:
@@ -141,8 +143,9 @@ class AttentionBrowser:
                                       else "sentence", style=style, layout=layout)
         self.query = widgets.IntSlider(value=0 if self.mode == "vision" else n - 1, min=0, max=n - 1,
                                        description="query", style=style, layout=layout)  # CLS / last token
+        hint = "product of head-averaged attention (+ residual) over layers 0..layer"
         self.rollout = widgets.Checkbox(value=False, description="attention rollout", indent=False,
-                                        tooltip="product of head-averaged attention (+ residual) over layers 0..layer")
+                                        **{"tooltip" if _ipywidgets_major() >= 8 else "description_tooltip": hint})
         self.image = widgets.Image(format="png")
         self.item.layout.display = None if n_items > 1 else "none"
         self._build_figure()
