@@ -24,7 +24,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .paths import data_dir, mirror_dir
+from .paths import data_dir, mirror_dir, shown_path
 
 TIMEOUT_S = 30  # per socket operation: connect and each read
 
@@ -183,24 +183,32 @@ def _find_local(name: str, f: RemoteFile) -> tuple[str, Path] | None:
     return None
 
 
-def fetch(name: str, verbose: bool = True) -> Fetched:
-    """Find (or download) a complete copy of dataset `name`; print which copy is used."""
+def fetch(name: str, verbose: bool = True, copies: tuple[str, ...] | None = None) -> Fetched:
+    """Find (or download) a complete copy of dataset `name`; print which copy is used.
+
+    `copies`: the labels of the copies the caller can use, in the order it prefers to *download* them (e.g. a
+    66 MB file before an 822 MB archive that holds it); local copies are still taken in the registry's order.
+    """
     spec = get_spec(name)
+    usable = spec.copies if copies is None else tuple(c for c in spec.copies if c.label in copies)
+    if copies is not None and len(usable) != len(copies):
+        raise ValueError(f"{name!r} has no copy labelled {sorted(set(copies) - {c.label for c in usable})}; its copies "
+                         f"are {[c.label for c in spec.copies]}")
     found = None
-    for copy in spec.copies:
+    for copy in usable:
         hits = {f.name: _find_local(name, f) for f in copy.files}
         if all(hits.values()):
             found = Fetched(spec, copy, {k: v[1] for k, v in hits.items()}, {k: v[0] for k, v in hits.items()})
             break
     if found is None:
-        found = _download_official(spec)
+        order = usable if copies is None else tuple(next(c for c in usable if c.label == label) for label in copies)
+        found = _download_official(spec, next((c for c in order if c.official), None), verbose)
     if verbose:
         print(f"[data] {found.describe()}")
     return found
 
 
-def _download_official(spec: DatasetSpec) -> Fetched:
-    copy = spec.official_copy()
+def _download_official(spec: DatasetSpec, copy: Copy | None, verbose: bool = True) -> Fetched:
     if copy is None or not all(f.urls for f in copy.files):
         raise DataUnavailable(_missing_message(spec, reason="no downloadable copy is registered"))
     paths, sources = {}, {}
@@ -209,6 +217,9 @@ def _download_official(spec: DatasetSpec) -> Fetched:
         if hit is None:
             if os.environ.get("DATA_OFFLINE", "").strip() not in ("", "0"):
                 raise DataUnavailable(_missing_message(spec, reason="DATA_OFFLINE is set")) from None
+            if verbose:
+                size = f"{f.size / 1e6:,.1f} MB" if f.size else "size not published"
+                print(f"[data] downloading {spec.name}/{f.name} ({size}) into {shown_path(data_dir() / spec.name)}/")
             try:
                 hit = ("download", download(f, data_dir() / spec.name))
             except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
@@ -252,25 +263,30 @@ def download(f: RemoteFile, folder: Path) -> Path:
         raise ValueError(f"{f.name} has no download URL")
     folder.mkdir(parents=True, exist_ok=True)
     target, part = folder / f.name, folder / (f.name + ".part")
+    failures: list[str] = []
     last_error: Exception | None = None
     for url in f.urls:
         try:
             _download_to_part(url, part, f.size, tqdm)
         except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
             last_error = exc
+            failures.append(f"{url}: {getattr(exc, 'reason', None) or exc}")
             continue
         algo, expected = f.checksum
         digest = file_digest(part, algo)
-        if digest != expected:
+        if digest != expected:  # e.g. an error page served with status 200: try the file's next URL
             part.unlink()
-            raise ChecksumError(
-                f"{f.name} downloaded from {url} has {algo} {digest}, expected {expected}; "
-                f"the partial file {part} was deleted. Try again, or download it by hand into {folder}/."
-            )
+            failures.append(f"{url}: {algo} {digest}, expected {expected}")
+            last_error = None
+            print(f"[data] {f.name} from {url} has {algo} {digest}, expected {expected}"
+                  + ("; trying the next URL" if url != f.urls[-1] else ""))
+            continue
         part.replace(target)
         return target
-    assert last_error is not None
-    raise last_error
+    if last_error is not None and not any("expected" in line for line in failures):
+        raise last_error
+    raise ChecksumError(f"no URL gave {f.name} with the registered checksum; the partial file {part} was deleted. "
+                        f"Try again, or download it by hand into {folder}/.\n  " + "\n  ".join(failures))
 
 
 def _download_to_part(url: str, part: Path, size: int | None, tqdm) -> None:
@@ -487,9 +503,10 @@ register(DatasetSpec(
 
 IMAGE_DATASETS = ("mnist", "fashion-mnist", "cifar10")
 
-# AG_NEWS: the CSVs torchtext downloads (its pins are md5; test.csv's sha256 was computed from the
-# mirror copy, whose decompressed bytes have exactly torchtext's test md5). The offline mirror holds
-# only the test split, gzipped.
+# AG_NEWS: the CSVs torchtext downloads. torchtext pins them by md5; train.csv's sha256 and size are the ones
+# Hugging Face's ag_news dataset_infos.json publishes beside that md5, test.csv's sha256 was computed from the
+# mirror copy, whose decompressed bytes have exactly torchtext's test md5. The offline mirror holds only the
+# test split, gzipped.
 _AG_URL = "https://raw.githubusercontent.com/mhjabreel/CharCnn_Keras/master/data/ag_news_csv/"
 register(DatasetSpec(
     name="ag_news",
@@ -497,7 +514,8 @@ register(DatasetSpec(
     citation="Zhang, Zhao, LeCun (2015). Character-level Convolutional Networks for Text Classification.",
     copies=(
         Copy("official CSVs (train 120,000 + test 7,600 rows)", official=True, files=(
-            RemoteFile("train.csv", None, None, (_AG_URL + "train.csv",), md5="b1a00f826fdfbd249f79597b59e1dc12"),
+            RemoteFile("train.csv", "76a0a2d2f92b286371fe4d4044640910a04a803fdd2538e0f3f29a5c6f6b672e", 29470338,
+                       (_AG_URL + "train.csv",), md5="b1a00f826fdfbd249f79597b59e1dc12"),
             RemoteFile("test.csv", "521465c2428ed7f02f8d6db6ffdd4b5447c1c701962353eb2c40d548c3c85699", 1857427,
                        (_AG_URL + "test.csv",)),
         )),
@@ -507,19 +525,30 @@ register(DatasetSpec(
     ),
 ))
 
-# GloVe 6B (Wikipedia 2014 + Gigaword 5, 400k words, 50/100/200/300 d): the official zip is pinned by
-# the md5 that many loaders agree on; the offline mirror holds the 100,000 most frequent words of the
-# 50-d file, byte-identical to those lines of Stanford's glove.6B.50d.txt.
+# GloVe 6B (Wikipedia 2014 + Gigaword 5, 400k words, 50/100/200/300 d): the official zip (822 MB) is pinned by
+# the md5 that many loaders agree on. For the 50-d vectors alone, gensim-data's 66 MB release asset
+# glove-wiki-gigaword-50.gz is downloaded instead, pinned by the md5 and size of gensim-data's list.json. The
+# offline mirror holds the 100,000 most frequent words of the 50-d file, byte-identical to those lines of
+# Stanford's glove.6B.50d.txt.
+GLOVE_ZIP = "official glove.6B.zip (400,000 words; 50/100/200/300 d)"
+GLOVE_50D = "gensim-data glove-wiki-gigaword-50 (glove.6B.50d, 400,000 words)"
+GLOVE_TOP100K = "mirror copy: glove.6B.50d, the 100,000 most frequent words"
 register(DatasetSpec(
     name="glove",
     homepage="https://nlp.stanford.edu/projects/glove/",
     citation="Pennington, Socher, Manning (2014). GloVe: Global Vectors for Word Representation.",
     copies=(
-        Copy("official glove.6B.zip (400,000 words; 50/100/200/300 d)", official=True, files=(RemoteFile(
-            "glove.6B.zip", None, None, ("https://nlp.stanford.edu/data/glove.6B.zip",
-                                         "https://downloads.cs.stanford.edu/nlp/data/glove.6B.zip"),
+        Copy(GLOVE_ZIP, official=True, files=(RemoteFile(
+            "glove.6B.zip", None, 862182613, ("https://nlp.stanford.edu/data/glove.6B.zip",
+                                              "https://downloads.cs.stanford.edu/nlp/data/glove.6B.zip"),
             md5="056ea991adb4740ac6bf1b6d9b50408b"),)),
-        Copy("mirror copy: glove.6B.50d, the 100,000 most frequent words", files=(RemoteFile(
+        Copy(GLOVE_50D, official=True, files=(RemoteFile(
+            "glove-wiki-gigaword-50.gz", None, 69182535,
+            ("https://github.com/RaRe-Technologies/gensim-data/releases/download/glove-wiki-gigaword-50/"
+             "glove-wiki-gigaword-50.gz",), md5="c289bc5d7f2f02c6dc9f2f9b67641813"),),
+             note="glove.6B.50d.txt converted to word2vec text format by gensim-data (a header line, then the same "
+                  "400,000 words and vectors)"),
+        Copy(GLOVE_TOP100K, files=(RemoteFile(
             "glove.6B.50d.top100k.txt.gz", "598d6fd1faa45733deecce34d52ab3b3c1455e7aac855f58865eebfc55b7c7a3",
             16934705),),
              note="50-d only, first 100,000 of 400,000 words (exact lines of the official file)"),
@@ -527,7 +556,8 @@ register(DatasetSpec(
 ))
 
 # Sentiment140 (Go, Bhayani & Huang 2009). The official zip holds the 1.6M-tweet training CSV and the
-# 498-tweet manual test CSV (latin-1); its md5 is the one LEAF's loader pins. The offline mirror has a
+# 498-tweet manual test CSV (latin-1); its md5 is the one LEAF's loader pins, its sha256 and size the ones
+# Hugging Face's sentiment140 dataset_infos.json publishes. The offline mirror has a
 # 100,000-tweet text-only excerpt of the training CSV (first 50,000 negatives, last 50,000 positives,
 # so the two classes come from different weeks) and the manual test CSV, byte-exact.
 register(DatasetSpec(
@@ -536,7 +566,8 @@ register(DatasetSpec(
     citation="Go, Bhayani, Huang (2009). Twitter Sentiment Classification using Distant Supervision.",
     copies=(
         Copy("official trainingandtestdata.zip (1,600,000 training + 498 manual test tweets)", official=True,
-             files=(RemoteFile("trainingandtestdata.zip", None, None,
+             files=(RemoteFile("trainingandtestdata.zip",
+                               "004a3772c8a7ff9bbfeb875880f47f0679d93fc63e5cf9cff72d54a8a6162e57", 81363704,
                                ("https://cs.stanford.edu/people/alecmgo/trainingandtestdata.zip",),
                                md5="1647eb110dd2492512e27b9a70d5d1bc"),)),
         Copy("mirror excerpt: 100,000 training tweets (first 50k negative, last 50k positive) + manual test",

@@ -28,6 +28,15 @@ def profile_name() -> str:
     return name
 
 
+def profile_reason() -> str:
+    """Why the profile is what it is, for the setup line: set by PROFILE, or the default for this machine."""
+    if os.environ.get("PROFILE", "").strip():
+        return ""
+    if _cuda_available():
+        return " (the default with a GPU)"
+    return " (the default without a GPU; PROFILE=full for the real run)"
+
+
 def _cuda_available() -> bool:
     import torch
 
@@ -153,7 +162,7 @@ class Run:
 
             gpu = f" ({torch.cuda.get_device_name(self.device)})"
         return (
-            f"profile={self.profile} · device={self.device}{gpu} · torch {self.torch_version} · "
+            f"profile={self.profile}{profile_reason()} · device={self.device}{gpu} · torch {self.torch_version} · "
             f"{self.threads} CPU threads · seed {self.seed} · {PRECISION_NAMES[self.precision]}"
             + ("" if self.deterministic else " · non-deterministic")
         )

@@ -204,18 +204,29 @@ def glove(dim: int = 50, max_words: int | None = 100_000, verbose: bool = True) 
         raise ValueError(f"GloVe 6B has dim 50, 100, 200 or 300, got {dim}")
     if max_words is not None and max_words < 1:
         raise ValueError(f"max_words must be >= 1 or None, got {max_words}")
-    fetched = fetch("glove", verbose=verbose)
-    if fetched.copy.official:
+    from .data import GLOVE_50D, GLOVE_TOP100K, GLOVE_ZIP
+
+    if dim != 50:
+        copies = (GLOVE_ZIP,)
+    elif max_words is None or max_words > 100_000:
+        copies = (GLOVE_50D, GLOVE_ZIP)                   # download the 66 MB 50-d file, not the 822 MB zip
+    else:
+        copies = (GLOVE_50D, GLOVE_ZIP, GLOVE_TOP100K)
+    fetched = fetch("glove", verbose=verbose, copies=copies)
+    header = False
+    if "glove.6B.zip" in fetched.paths:
         opener = lambda: io.TextIOWrapper(zipfile.ZipFile(fetched["glove.6B.zip"]).open(f"glove.6B.{dim}d.txt"),
                                           encoding="utf-8")
+    elif "glove-wiki-gigaword-50.gz" in fetched.paths:
+        opener, header = (lambda: gzip.open(fetched["glove-wiki-gigaword-50.gz"], "rt", encoding="utf-8")), True
     else:
-        if dim != 50 or max_words is None or max_words > 100_000:
-            raise ValueError(f"the copy at hand ({fetched.label}) has only dim=50 and the 100,000 most frequent "
-                             f"words; asked for dim={dim}, max_words={max_words}. Put the official glove.6B.zip "
-                             f"in data/glove/ for more.")
         opener = lambda: gzip.open(fetched["glove.6B.50d.top100k.txt.gz"], "rt", encoding="utf-8")
     words, rows = [], []
     with opener() as fh:
+        if header:
+            _count, width = map(int, fh.readline().split())    # word2vec text format: "400000 50"
+            if width != dim:
+                raise ValueError(f"{fetched.label} holds {width}-d vectors, asked for dim={dim}")
         for line in fh:
             if max_words is not None and len(words) >= max_words:
                 break

@@ -138,7 +138,8 @@ def test_second_url_is_tried_when_first_fails(toy, file_server):
 def test_checksum_mismatch_deletes_part_file_and_says_so(toy, file_server):
     file_server.files["/toy.bin"] = b"x" * len(PAYLOAD)
     toy([file_server.url + "/toy.bin"])
-    with pytest.raises(data.ChecksumError, match=r"expected " + SHA + r".*partial file .*toy.bin.part was deleted"):
+    with pytest.raises(data.ChecksumError, match=r"(?s)partial file .*toy.bin.part was deleted.*/toy.bin: sha256 "
+                                                 r"[0-9a-f]{64}, expected " + SHA):
         data.fetch("toy", verbose=False)
     assert not (cache() / "toy.bin.part").exists() and not (cache() / "toy.bin").exists()
 
@@ -257,3 +258,46 @@ def test_official_cifar10_archive_is_extracted_for_torchvision(isolated, tmp_pat
     assert calls == [(str(root), False, False)]
     assert (root / "cifar-10-batches-py" / "batches.meta").read_bytes() == b"meta"
     assert ds.copy_label == "cifar10: official python archive"
+
+
+def test_checksum_mismatch_falls_through_to_the_next_url(toy, file_server, capsys):
+    """A soft-404 (an error page served with status 200) from one URL must not stop the file's next URL."""
+    file_server.files["/a/toy.bin"] = b"<html>Not found</html>"
+    file_server.files["/b/toy.bin"] = PAYLOAD
+    toy([file_server.url + "/a/toy.bin", file_server.url + "/b/toy.bin"])
+    got = data.fetch("toy")
+    assert got["toy.bin"].read_bytes() == PAYLOAD and [p for p, _ in file_server.requests] == ["/a/toy.bin", "/b/toy.bin"]
+    out = capsys.readouterr().out
+    assert f"/a/toy.bin has sha256 " in out and "trying the next URL" in out
+    assert "[data] downloading toy/toy.bin (0.1 MB) into" in out    # the size is said before the download starts
+
+
+def test_copies_argument_picks_which_copy_to_download(isolated, file_server):
+    small, big = b"small" * 10, b"big" * 1000
+    spec = data.DatasetSpec(name="toy2", homepage="", copies=(
+        data.Copy("big archive", official=True, files=(data.RemoteFile(
+            "big.zip", hashlib.sha256(big).hexdigest(), len(big), (file_server.url + "/big.zip",)),)),
+        data.Copy("small file", official=True, files=(data.RemoteFile(
+            "small.gz", hashlib.sha256(small).hexdigest(), len(small), (file_server.url + "/small.gz",)),)),
+    ))
+    file_server.files.update({"/big.zip": big, "/small.gz": small})
+    data.register(spec, replace=True)
+    try:
+        assert data.fetch("toy2", verbose=False, copies=("small file", "big archive")).copy.label == "small file"
+        assert [p for p, _ in file_server.requests] == ["/small.gz"]
+        assert data.fetch("toy2", verbose=False).copy.label == "small file"    # local now, no new download
+        assert data.fetch("toy2", verbose=False, copies=("big archive",)).copy.label == "big archive"
+        with pytest.raises(ValueError, match="has no copy labelled"):
+            data.fetch("toy2", copies=("nope",))
+    finally:
+        data.REGISTRY.pop("toy2", None)
+
+
+def test_published_sizes_and_sha256s_are_registered():
+    files = {f.name: f for spec in data.REGISTRY.values() for c in spec.copies for f in c.files}
+    assert files["train.csv"].size == 29_470_338 and files["train.csv"].checksum == (
+        "sha256", "76a0a2d2f92b286371fe4d4044640910a04a803fdd2538e0f3f29a5c6f6b672e")
+    assert files["trainingandtestdata.zip"].size == 81_363_704 and files["trainingandtestdata.zip"].checksum == (
+        "sha256", "004a3772c8a7ff9bbfeb875880f47f0679d93fc63e5cf9cff72d54a8a6162e57")
+    assert files["glove.6B.zip"].size == 862_182_613
+    assert files["glove-wiki-gigaword-50.gz"].checksum == ("md5", "c289bc5d7f2f02c6dc9f2f9b67641813")

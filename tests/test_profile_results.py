@@ -24,12 +24,14 @@ def test_unknown_profile_lists_valid_ones(monkeypatch):
         helpers.setup()
 
 
-def test_default_profile_follows_gpu(monkeypatch):
+def test_default_profile_follows_gpu_and_says_so(monkeypatch):
     monkeypatch.delenv("PROFILE", raising=False)
     monkeypatch.setattr(profile, "_cuda_available", lambda: True)
-    assert helpers.profile_name() == "full"
+    assert helpers.profile_name() == "full" and profile.profile_reason() == " (the default with a GPU)"
     monkeypatch.setattr(profile, "_cuda_available", lambda: False)
-    assert helpers.profile_name() == "quick"
+    assert helpers.profile_name() == "quick" and "PROFILE=full for the real run" in profile.profile_reason()
+    monkeypatch.setenv("PROFILE", "quick")
+    assert profile.profile_reason() == ""
 
 
 def test_setup_seeds_everything_and_prints_once(monkeypatch, capsys):
