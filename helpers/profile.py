@@ -52,7 +52,9 @@ def cpu_threads() -> int:
 
 
 PRECISIONS = ("bf16", "fp16", "fp32")
-PRECISION_NAMES = {"bf16": "bf16 autocast (native)", "fp16": "fp16 autocast + GradScaler", "fp32": "float32"}
+# how the setup line names what `run.precision` offers; a notebook that autocasts prints what it ran itself
+PRECISION_NAMES = {"bf16": "native bf16 (autocast available)", "fp16": "fp16 autocast + GradScaler available",
+                   "fp32": "float32 (no native bf16/fp16)"}
 
 
 def precision_for(device) -> str:
