@@ -117,7 +117,7 @@ def main() -> None:
     stub_log = work / "google-colab-calls.jsonl"
     os.environ.update({"JUPYTER_PATH": str(work / "jupyter"), "IPYTHONDIR": str(work / "ipython"),
                        "GIT_CONFIG_GLOBAL": str(work / "gitconfig"), "PROFILE": "quick",
-                       "COLAB_STUB_LOG": str(stub_log)})
+                       "COLAB_STUB_LOG": str(stub_log), "PYDEVD_DISABLE_FILE_VALIDATION": "1"})
     for var in ("PYTHONPATH", "RESULTS_DIR", "DATA_DIR", "VIRTUAL_ENV"):
         os.environ.pop(var, None)
 
