@@ -36,7 +36,6 @@ PENDING_RERUN = {
     "hw5_generative": "next full run (grader-proof answers, part 2); it also prints 'the 90% aim'",
     "hw5_sentiment": "next full run (the transformer section)",
     "nndl_vit_mnist": "next full run (grader-proof answers, part 2)",
-    "selfattn_numpy": "next full run (grader-proof answers, part 2)",
 }
 
 
