@@ -35,7 +35,8 @@ BOOTSTRAP = '''\
 # notebook was run with, makes its helpers importable and installs only the packages Colab lacks.
 import importlib.util, os, subprocess, sys
 REPO, REF = {repo!r}, {ref!r}
-if "google.colab" in sys.modules and importlib.util.find_spec("helpers") is None:
+IN_COLAB = "google.colab" in sys.modules or "COLAB_RELEASE_TAG" in os.environ
+if IN_COLAB and importlib.util.find_spec("helpers") is None:
     if not REPO:
         raise RuntimeError("set REPO above to the GitHub URL you opened this notebook from "
                            "(https://github.com/OWNER/NAME) and REF to 'main', then run this cell again")

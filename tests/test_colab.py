@@ -111,6 +111,7 @@ def run_bootstrap(monkeypatch, *, in_colab: bool, helpers_importable: bool, repo
     """Execute the bootstrap cell's code with subprocess.run recorded (nothing is cloned)."""
     calls = []
     monkeypatch.setattr(subprocess, "run", lambda *a, **k: calls.append(a[0]))
+    monkeypatch.delenv("COLAB_RELEASE_TAG", raising=False)
     if in_colab:
         monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
     else:
@@ -129,6 +130,17 @@ def test_bootstrap_is_a_no_op_outside_colab_and_where_helpers_import(monkeypatch
 def test_bootstrap_without_a_repository_says_what_to_set(monkeypatch):
     with pytest.raises(RuntimeError, match="set REPO above to the GitHub URL"):
         run_bootstrap(monkeypatch, in_colab=True, helpers_importable=False)
+
+
+def test_bootstrap_also_recognises_colab_by_its_environment(monkeypatch):
+    """Colab's runtimes set COLAB_RELEASE_TAG; the bootstrap acts on it even before google.colab is imported."""
+    calls = []
+    monkeypatch.setattr(subprocess, "run", lambda *a, **k: calls.append(a[0]))
+    monkeypatch.delitem(sys.modules, "google.colab", raising=False)
+    monkeypatch.setenv("COLAB_RELEASE_TAG", "release-colab-20260801")
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "helpers" else REAL_FIND_SPEC(name, *a))
+    with pytest.raises(RuntimeError, match="set REPO above"):
+        exec(colab.bootstrap_source({"repo": "", "ref": "3" * 40, "branch": "main"}), {})
 
 
 def test_plan_installs_only_what_is_missing_and_never_colabs_own_packages():
