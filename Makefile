@@ -15,8 +15,10 @@ EXECUTE := $(VENV)/bin/jupyter nbconvert --to notebook --execute --ExecutePrepro
 # pip on some machines warns about every missing local index entry; keep real errors, drop that noise
 QUIET_PIP := { grep -v -E "is ignored: it is neither a file nor a directory" || true; }
 
-# Python 3.13 (Colab's) for the Colab-like test: python3.13 on PATH, else pyenv's
-COLAB_PYTHON ?= $(shell command -v python3.13 2>/dev/null || ls -d $$(pyenv root 2>/dev/null || echo ~/.pyenv)/versions/3.13*/bin/python3.13 2>/dev/null | tail -1)
+# Python 3.13 (Colab's) for the Colab-like test: pyenv's 3.13, else python3.13 on PATH; the first that runs
+# (a pyenv shim for a version that is not selected is on PATH but fails)
+COLAB_PYTHON ?= $(shell for c in $$(ls -d $$(pyenv root 2>/dev/null || echo ~/.pyenv)/versions/3.13*/bin/python3.13 2>/dev/null) \
+  $$(command -v python3.13); do "$$c" -c 'import sys; assert sys.version_info[:2] == (3, 13)' 2>/dev/null && { echo "$$c"; break; }; done)
 
 .PHONY: venv venv-bench bench notebooks test test-helpers test-notebooks test-colab colab lab regenerate summary clean
 
