@@ -101,8 +101,9 @@ def plot_matrix(matrix, row_labels: Sequence[str] | None = None, col_labels: Seq
     return ax
 
 
-def attention_over_image(image, attention, ax=None, title: str = "", alpha: float = 0.6):
-    """Overlay a patch-grid attention map (h, w), or a flat (h*w,) vector, upsampled onto an image."""
+def attention_over_image(image, attention, ax=None, title: str = "", alpha: float = 0.6, vmin=None, vmax=None):
+    """Overlay a patch-grid attention map (h, w), or a flat (h*w,) vector, upsampled onto an image. `vmin`/`vmax`
+    fix the colour scale (e.g. one scale for every panel of a figure); by default each map is scaled to its range."""
     img = _as_hwc(image)
     att = to_numpy(attention)
     if att.ndim == 1:
@@ -114,7 +115,7 @@ def attention_over_image(image, attention, ax=None, title: str = "", alpha: floa
         _, ax = plt.subplots(figsize=(2.5, 2.5))
     ax.imshow(img, cmap="gray" if img.ndim == 2 else None)
     ax.imshow(att, cmap="inferno", alpha=alpha, extent=(-0.5, img.shape[1] - 0.5, img.shape[0] - 0.5, -0.5),
-              interpolation="nearest")
+              interpolation="nearest", vmin=vmin, vmax=vmax)
     ax.set_title(title, fontsize=8)
     ax.axis("off")
     return ax

@@ -105,6 +105,8 @@ def test_plots_draw_without_error():
     with pytest.raises(ValueError, match="2-D"):
         plots.plot_matrix(np.zeros(3))
     plots.attention_over_image(torch.rand(1, 28, 28), torch.rand(16))
+    ax = plots.attention_over_image(torch.rand(1, 28, 28), torch.rand(16) * 0.5, vmin=0, vmax=1)
+    assert ax.images[-1].get_clim() == (0, 1)                     # a fixed scale, not the map's own range
     with pytest.raises(ValueError, match="square number"):
         plots.attention_over_image(torch.rand(1, 28, 28), torch.rand(15))
     plt.close("all")
