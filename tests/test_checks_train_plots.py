@@ -123,15 +123,20 @@ def test_fit_logs_to_tensorboard(tmp_path):
     assert list(tmp_path.glob("events.out.tfevents.*"))
 
 
+class Probe(torch.nn.Linear):
+    """A linear layer that records the dtype of every output it computes (in `.seen`)."""
+
+    def __init__(self, *args):
+        super().__init__(*args)
+        self.seen = []
+
+    def forward(self, x):
+        out = super().forward(x)
+        self.seen.append(out.dtype)
+        return out
+
+
 def test_fit_with_bf16_autocasts_on_cpu():
-    seen = []
-
-    class Probe(torch.nn.Linear):
-        def forward(self, x):
-            out = super().forward(x)
-            seen.append(out.dtype)
-            return out
-
     torch.manual_seed(0)
     x = torch.randn(256, 2)
     y = (x[:, 0] > 0).long()
@@ -139,11 +144,11 @@ def test_fit_with_bf16_autocasts_on_cpu():
     loader = train.TensorLoader(x, y, batch_size=64)
     hist = train.fit(model, loader, torch.nn.functional.cross_entropy, torch.optim.SGD(model.parameters(), lr=0.5),
                      epochs=3, val_loader=loader, bf16=True, progress=False)
-    assert set(seen) == {torch.bfloat16} and model.weight.dtype == torch.float32   # matmuls in bf16, fp32 master weights
+    assert set(model.seen) == {torch.bfloat16} and model.weight.dtype == torch.float32   # matmuls in bf16, fp32 master weights
     assert hist["train_loss"][-1] < hist["train_loss"][0]
-    seen.clear()
+    model.seen.clear()
     train.evaluate(model, loader, torch.nn.functional.cross_entropy)
-    assert set(seen) == {torch.float32}                                            # bf16 is opt-in
+    assert set(model.seen) == {torch.float32}                                            # bf16 is opt-in
 
 
 def test_warmup_cosine_rises_linearly_then_follows_a_cosine_to_zero():
@@ -228,14 +233,6 @@ def test_fit_in_fp16_scales_the_loss_and_clips_unscaled_gradients(monkeypatch):
 
     monkeypatch.setattr(torch.amp, "GradScaler", scaler)
     monkeypatch.setattr(torch.nn.utils, "clip_grad_norm_", clip)
-    seen = []
-
-    class Probe(torch.nn.Linear):
-        def forward(self, x):
-            out = super().forward(x)
-            seen.append(out.dtype)
-            return out
-
     torch.manual_seed(0)
     x = torch.randn(256, 2)
     y = (x[:, 0] > 0).long()
@@ -243,7 +240,7 @@ def test_fit_in_fp16_scales_the_loss_and_clips_unscaled_gradients(monkeypatch):
     loader = train.TensorLoader(x, y, batch_size=64)
     hist = train.fit(model, loader, torch.nn.functional.cross_entropy, torch.optim.SGD(model.parameters(), lr=0.5),
                      epochs=3, clip_grad_norm=10.0, precision="fp16", progress=False)
-    assert set(seen) == {torch.float16} and model.weight.dtype == torch.float32
+    assert set(model.seen) == {torch.float16} and model.weight.dtype == torch.float32
     assert len(scales) == 1 and scales[0].get_scale() > 1000       # the loss was scaled up (starts at 2**16)
     assert max(norms) < 100                                        # clipped gradients were unscaled first
     assert hist["train_loss"][-1] < hist["train_loss"][0]
@@ -253,18 +250,10 @@ def test_fit_in_fp16_scales_the_loss_and_clips_unscaled_gradients(monkeypatch):
 
 
 def test_evaluate_and_fit_take_the_runs_precision():
-    seen = []
-
-    class Probe(torch.nn.Linear):
-        def forward(self, x):
-            out = super().forward(x)
-            seen.append(out.dtype)
-            return out
-
     model = Probe(2, 2)
     loader = train.TensorLoader(torch.randn(8, 2), torch.zeros(8, dtype=torch.long), batch_size=4)
     train.evaluate(model, loader, torch.nn.functional.cross_entropy, precision="bf16")
-    assert set(seen) == {torch.bfloat16}
-    seen.clear()
+    assert set(model.seen) == {torch.bfloat16}
+    model.seen.clear()
     train.evaluate(model, loader, torch.nn.functional.cross_entropy, precision="fp32", bf16=True)
-    assert set(seen) == {torch.float32}                             # an explicit precision wins over bf16=
+    assert set(model.seen) == {torch.float32}                             # an explicit precision wins over bf16=
