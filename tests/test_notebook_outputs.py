@@ -31,7 +31,6 @@ PENDING_RERUN = {
     "cw1_transformer": "next full run (grader-proof answers, part 2)",
     "hw4_rnn": "next full run (grader-proof answers, part 1)",
     "hw4_seq2seq": "next full run (grader-proof answers, part 1)",
-    "hw4_vit": "next full run (grader-proof answers, part 1); its closing cell also prints our time budget",
     "hw5_attention": "next full run (grader-proof answers, part 2)",
     "hw5_generative": "next full run (grader-proof answers, part 2); it also prints 'the 90% aim'",
     "hw5_sentiment": "next full run (the transformer section)",
