@@ -28,7 +28,6 @@ INTERNAL_LIMIT = re.compile(r"\bbudget:|must finish in|\b\d+(?:\.\d+)?\s?% aim\b
 PENDING_RERUN = {
     "A3_vit": "next full run (grader-proof answers, part 1)",
     "A3_word2vec": "next full run (grader-proof answers, part 1)",
-    "cw1_transformer": "next full run (grader-proof answers, part 2)",
     "hw4_rnn": "next full run (grader-proof answers, part 1)",
     "hw4_seq2seq": "next full run (grader-proof answers, part 1)",
     "hw5_attention": "next full run (grader-proof answers, part 2)",
