@@ -180,14 +180,10 @@ def rewrite_notebook(nb: dict, name: str, config: dict) -> dict:
                           "metadata": {"tags": ["colab-setup"]}, "outputs": [], "source": source})
     title = next(c for c in cells if c["cell_type"] == "markdown")
     text = BADGE_PATTERN.sub("", "".join(title["source"])).replace("\n\n\n", "\n\n")
-    lines = text.split("\n", 1)
     if config["repo"]:
-        text = lines[0] + "\n\n" + badge(config["repo"], config["branch"], name) + "\n\n" + \
-            (lines[1].lstrip("\n") if len(lines) > 1 else "")
-        text = text.rstrip("\n")
-    else:
-        text = text.rstrip("\n")
-    title["source"] = text.splitlines(keepends=True)
+        heading, _, rest = text.partition("\n")
+        text = f"{heading}\n\n{badge(config['repo'], config['branch'], name)}\n\n{rest.lstrip(chr(10))}"
+    title["source"] = text.rstrip("\n").splitlines(keepends=True)
     return nb
 
 

@@ -111,7 +111,7 @@ def fit(model: torch.nn.Module, train_loader: Iterable, loss_fn: Callable, optim
         raise ValueError(f"scheduler_step must be 'batch' or 'epoch', got {scheduler_step!r}")
     device = torch.device(device)
     precision = _precision(precision, bf16)
-    scaler = torch.amp.GradScaler(device.type) if precision == "fp16" else None
+    scaler = torch.amp.GradScaler(device.type, enabled=precision == "fp16")
     keys = ["epoch", "train_loss", "train_accuracy", "lr", "seconds"]
     if val_loader is not None:
         keys[3:3] = ["val_loss", "val_accuracy"]
@@ -128,18 +128,12 @@ def fit(model: torch.nn.Module, train_loader: Iterable, loss_fn: Callable, optim
             if not torch.isfinite(loss):
                 raise FloatingPointError(f"loss became {loss.item()} in epoch {epoch}; lower the learning rate")
             optimizer.zero_grad(set_to_none=True)
-            if scaler is None:
-                loss.backward()
-                if clip_grad_norm is not None:
-                    torch.nn.utils.clip_grad_norm_(model.parameters(), clip_grad_norm)
-                optimizer.step()
-            else:  # fp16: scale the loss up, unscale before clipping; a step with inf/NaN gradients is skipped
-                scaler.scale(loss).backward()
-                if clip_grad_norm is not None:
-                    scaler.unscale_(optimizer)
-                    torch.nn.utils.clip_grad_norm_(model.parameters(), clip_grad_norm)
-                scaler.step(optimizer)
-                scaler.update()
+            scaler.scale(loss).backward()                 # fp16: the loss scaled up; a no-op in bf16 / fp32
+            if clip_grad_norm is not None:
+                scaler.unscale_(optimizer)                # clip the true gradients, not scaled ones
+                torch.nn.utils.clip_grad_norm_(model.parameters(), clip_grad_norm)
+            scaler.step(optimizer)                        # skipped when fp16 gradients overflowed
+            scaler.update()
             if scheduler is not None and scheduler_step == "batch":
                 scheduler.step()
             total_loss += loss.item() * len(y)

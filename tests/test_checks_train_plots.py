@@ -221,8 +221,8 @@ def test_fit_in_fp16_scales_the_loss_and_clips_unscaled_gradients(monkeypatch):
     scales, norms = [], []
     real_scaler, real_clip = torch.amp.GradScaler, torch.nn.utils.clip_grad_norm_
 
-    def scaler(device):
-        s = real_scaler(device)
+    def scaler(device, enabled=True):
+        s = real_scaler(device, enabled=enabled)
         scales.append(s)
         return s
 
