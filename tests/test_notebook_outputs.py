@@ -26,7 +26,6 @@ INTERNAL_LIMIT = re.compile(r"\bbudget:|must finish in|\b\d+(?:\.\d+)?\s?% aim\b
 # Each is cleared by its next full run (the issue that re-runs it is named); strict, so an entry must go as soon
 # as the notebook is clean.
 PENDING_RERUN = {
-    "hw4_seq2seq": "next full run (grader-proof answers, part 1)",
     "hw5_generative": "next full run (grader-proof answers, part 2); it also prints 'the 90% aim'",
     "hw5_sentiment": "next full run (the transformer section)",
     "nndl_vit_mnist": "next full run (grader-proof answers, part 2)",
