@@ -41,6 +41,16 @@ def find_chromium() -> str | None:
     return os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 
 
+def stop_process(proc: subprocess.Popen, timeout_s: float = 10) -> None:
+    """Terminate a server process started with Popen; kill it if it has not exited after `timeout_s`."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def event_files(logdir: str | os.PathLike) -> list[Path]:
     """The TensorBoard event files (`events.out.tfevents.*`) anywhere under `logdir`, sorted."""
     return sorted(p for p in Path(logdir).rglob("events.out.tfevents.*") if p.is_file())
@@ -152,10 +162,5 @@ def screenshot_scalars(logdir: str | os.PathLike, png_path: str | os.PathLike, p
                     pool.submit(_capture, f"{base}/?{urllib.parse.urlencode(params)}#timeseries", png_path,
                                 width, height, timeout_s, columns).result()
             finally:
-                proc.terminate()
-                try:
-                    proc.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+                stop_process(proc)
     return png_path
