@@ -47,7 +47,7 @@ def widget_bundle(widget, text: str) -> dict:
 
 def attention_rollout(attn: np.ndarray, residual: float = 0.5) -> np.ndarray:
     """Rollout (Abnar & Zuidema, 2020) of attention (..., L, H, N, N): for every layer l the product
-    R_l = Â_l ... Â_1 with Â = residual·I + (1 - residual)·mean_h A, rows renormalised. Same shape minus H."""
+    R_l = Â_l ... Â_0 (layers counted from 0, as in the notebooks) with Â = residual·I + (1 - residual)·mean_h A, rows renormalised. Same shape minus H."""
     attn = np.asarray(attn, dtype=np.float64)
     if attn.ndim < 4 or attn.shape[-1] != attn.shape[-2]:
         raise ValueError(f"attention_rollout expects (..., layers, heads, N, N), got shape {attn.shape}")

@@ -27,7 +27,6 @@ INTERNAL_LIMIT = re.compile(r"\bbudget:|must finish in|\b\d+(?:\.\d+)?\s?% aim\b
 # as the notebook is clean.
 PENDING_RERUN = {
     "hw5_generative": "next full run (grader-proof answers, part 2); it also prints 'the 90% aim'",
-    "nndl_vit_mnist": "next full run (grader-proof answers, part 2)",
 }
 
 
