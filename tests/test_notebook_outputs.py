@@ -25,9 +25,7 @@ INTERNAL_LIMIT = re.compile(r"\bbudget:|must finish in|\b\d+(?:\.\d+)?\s?% aim\b
 # Notebooks whose committed outputs come from a run before `save_results` printed project-relative paths.
 # Each is cleared by its next full run (the issue that re-runs it is named); strict, so an entry must go as soon
 # as the notebook is clean.
-PENDING_RERUN = {
-    "hw5_generative": "next full run (grader-proof answers, part 2); it also prints 'the 90% aim'",
-}
+PENDING_RERUN: dict[str, str] = {}
 
 
 def output_texts(cell: dict):
