@@ -24,7 +24,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .paths import data_dir, mirror_dir, shown_path
+from .paths import ShownPath, data_dir, mirror_dir, shown_path
 
 TIMEOUT_S = 30  # per socket operation: connect and each read
 
@@ -673,3 +673,63 @@ register(DatasetSpec(
                        2809605),)),
     ),
 ))
+
+
+# --------------------------------------------------------------------------- pretrained models
+
+# sentence-transformers/all-MiniLM-L6-v2 (BERT, 6 layers, hidden 384, 22.7M parameters, uncased WordPiece), the
+# six files transformers needs to fine-tune it, pinned to one revision of the official Hugging Face repository.
+# Sizes and sha256s: SOURCES-models.md of the offline mirror (the LFS object id of model.safetensors is its
+# sha256). The mirror's files are byte-identical, so one copy serves both.
+MINILM_REVISION = "1110a243fdf4706b3f48f1d95db1a4f5529b4d41"
+_MINILM_URL = f"https://huggingface.co/sentence-transformers/all-MiniLM-L6-v2/resolve/{MINILM_REVISION}/"
+register(DatasetSpec(
+    name="all-minilm-l6-v2",
+    homepage="https://huggingface.co/sentence-transformers/all-MiniLM-L6-v2",
+    citation="Wang et al. (2020). MiniLM: Deep Self-Attention Distillation for Task-Agnostic Compression of "
+             "Pre-Trained Transformers; Reimers & Gurevych (2019). Sentence-BERT.",
+    copies=(Copy(f"sentence-transformers/all-MiniLM-L6-v2 at revision {MINILM_REVISION[:10]}", official=True,
+                 files=_files((_MINILM_URL,), [
+                     ("config.json", "953f9c0d463486b10a6871cc2fd59f223b2c70184f49815e7efbcab5d8908b41", 612),
+                     ("model.safetensors", "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
+                      90868376),
+                     ("special_tokens_map.json",
+                      "303df45a03609e4ead04bc3dc1536d0ab19b5358db685b6f3da123d05ec200e3", 112),
+                     ("tokenizer.json", "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05e5aa30f411572037", 466247),
+                     ("tokenizer_config.json",
+                      "acb92769e8195aabd29b7b2137a9e6d6e25c476a4f15aa4355c233426c61576b", 350),
+                     ("vocab.txt", "07eced375cec144d27c900241f3e339478dec958f92fddbc551f295c992038a3", 231508),
+                 ])),),
+))
+
+PRETRAINED_MODELS = ("all-minilm-l6-v2",)
+
+
+def pretrained_dir(name: str = "all-minilm-l6-v2", verbose: bool = True) -> Path:
+    """The folder holding every file of pretrained model `name`, verified by size and sha256, for
+    `transformers.AutoModel.from_pretrained(folder)` / `AutoTokenizer.from_pretrained(folder)`.
+
+    Same lookup as the datasets (cache, then `$DATA_MIRROR`, then a download into the cache). When the files
+    lie in more than one folder (some cached, some in the mirror), the missing ones are linked (or copied)
+    into the cache folder, so that one folder always has them all; nothing is ever fetched from a model hub
+    by transformers itself. The returned path formats (`f"{folder}"`) without the machine's file system.
+    """
+    if name not in PRETRAINED_MODELS:
+        raise ValueError(f"{name!r} is not a registered pretrained model; known: {', '.join(PRETRAINED_MODELS)}")
+    got = fetch(name, verbose=verbose)
+    folders = {p.parent for p in got.paths.values()}
+    if len(folders) == 1:
+        return ShownPath(folders.pop())
+    target = data_dir() / name
+    target.mkdir(parents=True, exist_ok=True)
+    for file_name, path in got.paths.items():
+        dest = target / file_name
+        if path.parent == target:
+            continue
+        if dest.exists() or dest.is_symlink():
+            dest.unlink()
+        try:
+            dest.symlink_to(path.resolve())
+        except OSError:          # e.g. Windows without symlink rights
+            shutil.copy2(path, dest)
+    return ShownPath(target)

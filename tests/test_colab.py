@@ -149,7 +149,7 @@ def test_plan_installs_only_what_is_missing_and_never_colabs_own_packages():
     assert {"torch", "numpy", "ipywidgets", "sacrebleu"} <= names
     colab_runtime = {"torch": "2.11.0+cu126", "torchvision": "0.26.0", "numpy": "2.1.3", "matplotlib": "3.10.0",
                      "pillow": "11.3.0", "tqdm": "4.67.1", "tensorboard": "2.19.0", "ipywidgets": "7.7.1",
-                     "sentencepiece": "0.2.1"}
+                     "sentencepiece": "0.2.1", "transformers": "4.57.1"}
     install, warnings = colab.plan_installs(reqs, colab_runtime)
     assert [colab._requirement_parser()(r).name for r in install] == ["sacrebleu"] and warnings == []
     install, warnings = colab.plan_installs(reqs, {**colab_runtime, "numpy": "1.24.0", "tqdm": "4.0"})

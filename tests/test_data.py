@@ -301,3 +301,39 @@ def test_published_sizes_and_sha256s_are_registered():
         "sha256", "004a3772c8a7ff9bbfeb875880f47f0679d93fc63e5cf9cff72d54a8a6162e57")
     assert files["glove.6B.zip"].size == 862_182_613
     assert files["glove-wiki-gigaword-50.gz"].checksum == ("md5", "c289bc5d7f2f02c6dc9f2f9b67641813")
+
+
+@needs_mirror
+def test_pretrained_model_folder_from_the_mirror(isolated, monkeypatch, capsys):
+    monkeypatch.setenv("DATA_MIRROR", str(MIRROR))
+    folder = data.pretrained_dir("all-minilm-l6-v2")
+    assert folder == MIRROR / "all-minilm-l6-v2"
+    assert {p.name for p in folder.iterdir()} >= {"config.json", "model.safetensors", "tokenizer.json",
+                                                  "tokenizer_config.json", "special_tokens_map.json", "vocab.txt"}
+    assert "all-MiniLM-L6-v2 at revision 1110a243fd (from mirror)" in capsys.readouterr().out
+    spec = data.get_spec("all-minilm-l6-v2")
+    assert all(f.urls[0].startswith("https://huggingface.co/sentence-transformers/all-MiniLM-L6-v2/resolve/"
+                                    "1110a243fdf4706b3f48f1d95db1a4f5529b4d41/") for f in spec.copies[0].files)
+
+
+@needs_mirror
+def test_pretrained_model_corrupt_cached_file_is_skipped_and_folder_is_completed(isolated, monkeypatch):
+    """A corrupt file in the cache is not used: the mirror's copy is, and the one folder returned has all six files
+    (the good cached file and links to the mirror's)."""
+    monkeypatch.setenv("DATA_MIRROR", str(MIRROR))
+    cached = Path(os.environ["DATA_DIR"]) / "all-minilm-l6-v2"
+    cached.mkdir(parents=True)
+    (cached / "config.json").write_bytes((MIRROR / "all-minilm-l6-v2" / "config.json").read_bytes())
+    (cached / "vocab.txt").write_text("[PAD]\n")                       # corrupt: wrong size and sha256
+    folder = data.pretrained_dir("all-minilm-l6-v2", verbose=False)
+    assert folder == cached
+    assert data.sha256_of(folder / "vocab.txt") == "07eced375cec144d27c900241f3e339478dec958f92fddbc551f295c992038a3"
+    assert all(data.sha256_of(folder / f.name) == f.sha256 for f in data.get_spec("all-minilm-l6-v2").copies[0].files)
+
+
+def test_pretrained_model_missing_everywhere_names_the_files(isolated, monkeypatch):
+    monkeypatch.setenv("DATA_OFFLINE", "1")
+    with pytest.raises(data.DataUnavailable, match=r"model.safetensors .*huggingface.co.*1110a243"):
+        data.pretrained_dir("all-minilm-l6-v2")
+    with pytest.raises(ValueError, match="not a registered pretrained model"):
+        data.pretrained_dir("bert-base-uncased")
