@@ -103,7 +103,7 @@ def fit(model: torch.nn.Module, train_loader: Iterable, loss_fn: Callable, optim
     scaled by a `GradScaler`, so small float16 gradients do not flush to zero), else "fp32". The older
     `bf16=True` means precision "bf16".
     """
-    from tqdm.auto import tqdm
+    from .progress import tqdm
 
     if epochs < 1:
         raise ValueError(f"epochs must be >= 1, got {epochs}")
