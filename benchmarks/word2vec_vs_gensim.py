@@ -1,4 +1,4 @@
-"""Our skip-gram trainer (the exported cells of A3_word2vec.ipynb) vs gensim's Word2Vec, same corpus and cores.
+"""Our skip-gram trainer (the cells of A3_word2vec.ipynb tagged `benchmark-export`) vs gensim's Word2Vec, same corpus and cores.
 
     .venv/bin/pip install -r requirements-bench.txt
     DATA_MIRROR=../shared/data .venv/bin/python benchmarks/word2vec_vs_gensim.py [--seeds 3] [--epochs 5]
@@ -21,19 +21,21 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from helpers.paths import shown_path  # noqa: E402 - the output file, printed relative to the project root
 NOTEBOOK = ROOT / "A3_word2vec.ipynb"
-MARKER = "# exported to benchmarks/word2vec_vs_gensim.py"
+TAG = "benchmark-export"  # the cell tag that marks the cells this script executes
 KEYS = ("words_per_second", "seconds", "analogy_accuracy", "analogy_semantic", "analogy_syntactic",
         "wordsim353_spearman")
 
 
 def notebook_namespace() -> dict:
-    """Execute the notebook's exported code cells (imports, preprocessing, model, trainer, evaluation)."""
+    """Execute the notebook's code cells tagged `benchmark-export` (imports, preprocessing, model, trainer, evaluation)."""
     cells = json.loads(NOTEBOOK.read_text())["cells"]
-    sources = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
-    exported = [s for s in sources if MARKER in s.splitlines()]
+    exported = ["".join(c["source"]) for c in cells
+                if c["cell_type"] == "code" and TAG in c.get("metadata", {}).get("tags", [])]
     if not exported:
-        raise SystemExit(f"no cell of {NOTEBOOK.name} carries the line {MARKER!r}")
+        raise SystemExit(f"no code cell of {NOTEBOOK.name} carries the cell tag {TAG!r}")
     module = types.ModuleType("a3_word2vec")  # a real module, so @dataclass can resolve its annotations
     sys.modules[module.__name__] = module
     for source in exported:
@@ -138,7 +140,7 @@ def main() -> None:
             m, sd = setting[name]["mean"], setting[name]["std"]
             print(f"{name:>6} lr {setting['lr']:<6g}" + "".join(f"{m[k]:>15,.4g} ± {sd[k]:<6.2g}" for k in KEYS))
         print(f"throughput ours / gensim at lr {setting['lr']:g}: {setting['ratio_words_per_second']:.2f}x")
-    print(f"-> {args.out}")
+    print(f"-> {shown_path(args.out)}")
 
 
 if __name__ == "__main__":

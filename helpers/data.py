@@ -4,8 +4,9 @@ Lookup order for every file: the cache `data/<name>/`, then `$DATA_MIRROR/<name>
 download from the official URL(s) into the cache (progress bar, resumable `.part` file that is
 renamed only once its sha256 matches). A dataset may have more than one *copy*: the official
 files first, then copies that only offline mirrors hold (e.g. a JPEG re-encoding of CIFAR-10).
-Whatever copy is used, `fetch()` says which, and loaders pass that label on so notebooks can
-print it next to every number.
+Whatever copy is used, `fetch()` says which, once (`Data: <dataset>: <copy>`), and loaders pass that label
+on (`.copy`) for the results JSON. Where a file was found (cache, mirror, download) is kept in
+`Fetched.sources`, not printed.
 """
 from __future__ import annotations
 
@@ -101,9 +102,8 @@ class Fetched:
         return f"{self.spec.name}: {self.copy.label}"
 
     def describe(self) -> str:
-        where = sorted(set(self.sources.values()))
-        text = f"{self.label} (from {', '.join(where)})"
-        return f"{text} — {self.copy.note}" if self.copy.note else text
+        """The copy and what it lacks, as a notebook prints it once ("text8: an exact prefix: … — first … only")."""
+        return f"{self.label} — {self.copy.note}" if self.copy.note else self.label
 
 
 REGISTRY: dict[str, DatasetSpec] = {}
@@ -204,7 +204,7 @@ def fetch(name: str, verbose: bool = True, copies: tuple[str, ...] | None = None
         order = usable if copies is None else tuple(next(c for c in usable if c.label == label) for label in copies)
         found = _download_official(spec, next((c for c in order if c.official), None), verbose)
     if verbose:
-        print(f"[data] {found.describe()}")
+        print(f"Data: {found.describe()}")
     return found
 
 
@@ -257,7 +257,7 @@ def _missing_message(spec: DatasetSpec, reason: str) -> str:
 
 def download(f: RemoteFile, folder: Path) -> Path:
     """Download `f` into `folder` (resuming `<name>.part`), verify its checksum, rename, return the path."""
-    from tqdm.auto import tqdm
+    from .progress import tqdm
 
     if not f.urls:
         raise ValueError(f"{f.name} has no download URL")
@@ -395,7 +395,7 @@ CIFAR10_CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog
 def _decoded_jpeg_cifar10(fetched: Fetched) -> dict[str, np.ndarray]:
     """Decode the mirror's JPEG tarball once into a uint8 .npz cache keyed by the archive's sha256."""
     from PIL import Image
-    from tqdm.auto import tqdm
+    from .progress import tqdm
 
     archive = fetched["cifar10-jpeg.tar.gz"]
     cache = data_dir() / "cifar10" / f"cifar10-jpeg-{sha256_of(archive)[:12]}.npz"
@@ -465,7 +465,7 @@ register(DatasetSpec(
             ("train-images-idx3-ubyte.gz", "440fcabf73cc546fa21475e81ea370265605f56be210a4024d2ca8f203523609", 9912422),
             ("train-labels-idx1-ubyte.gz", "3552534a0a558bbed6aed32b30c495cca23d567ec52cac8be1a0730e8010255c", 28881),
         ] + _MNIST_TEST)),
-        Copy("mirror copy (train .gz recompressed; contents bit-identical to the official files)",
+        Copy("a copy with the training .gz files recompressed (contents bit-identical to the official files)",
              files=_files((), [
                  ("train-images-idx3-ubyte.gz", "0b367032e93c5d0cea0925647cfdb18614af8ee15f83e6f2fc2ad904a6835971", 9719438),
                  ("train-labels-idx1-ubyte.gz", "1787548bbe0bff1ec2ecdc0ef292b02df999e2d1a6002d27500982c652b17203", 28857),
@@ -496,7 +496,7 @@ register(DatasetSpec(
             ("https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",)),)),
         Copy("JPEG copy (quality 75, 4:2:0; lossy)", files=(RemoteFile(
             "cifar10-jpeg.tar.gz", "b2506899a28e9065c0610b505557f0309c3d2a6a1725bb0f34bdecf66bd626dc", 19433553),),
-             note="JPEG-compressed offline copy, ~30 dB PSNR: expect accuracies ~2-3 points below the real "
+             note="JPEG-compressed, ~30 dB PSNR: expect accuracies ~2-3 points below the real "
                   "CIFAR-10; train order is by class (shuffle before use)"),
     ),
 ))
@@ -519,9 +519,9 @@ register(DatasetSpec(
             RemoteFile("test.csv", "521465c2428ed7f02f8d6db6ffdd4b5447c1c701962353eb2c40d548c3c85699", 1857427,
                        (_AG_URL + "test.csv",)),
         )),
-        Copy("mirror copy: official test split only (7,600 rows)", files=(RemoteFile(
+        Copy("a copy of the official test split only (7,600 rows)", files=(RemoteFile(
             "test.csv.gz", "3c277beb6ce3dd635407635cb90a7c5ceaf87168fabb3be218e39aa2b097f706", 748824),),
-             note="no training split: notebooks must split these 7,600 official test rows themselves"),
+             note="no training split: the notebook splits these 7,600 official test rows itself"),
     ),
 ))
 
@@ -532,7 +532,7 @@ register(DatasetSpec(
 # Stanford's glove.6B.50d.txt.
 GLOVE_ZIP = "official glove.6B.zip (400,000 words; 50/100/200/300 d)"
 GLOVE_50D = "gensim-data glove-wiki-gigaword-50 (glove.6B.50d, 400,000 words)"
-GLOVE_TOP100K = "mirror copy: glove.6B.50d, the 100,000 most frequent words"
+GLOVE_TOP100K = "glove.6B.50d, the 100,000 most frequent words only"
 register(DatasetSpec(
     name="glove",
     homepage="https://nlp.stanford.edu/projects/glove/",
@@ -570,7 +570,7 @@ register(DatasetSpec(
                                "004a3772c8a7ff9bbfeb875880f47f0679d93fc63e5cf9cff72d54a8a6162e57", 81363704,
                                ("https://cs.stanford.edu/people/alecmgo/trainingandtestdata.zip",),
                                md5="1647eb110dd2492512e27b9a70d5d1bc"),)),
-        Copy("mirror excerpt: 100,000 training tweets (first 50k negative, last 50k positive) + manual test",
+        Copy("an excerpt of 100,000 training tweets (first 50k negative, last 50k positive) + manual test",
              files=(
                  RemoteFile("excerpt100k_negative_rows1-50000.txt.gz",
                             "73d1c788520ee10f70ef70d3ba4228d5fd2f99a37978a17279905658beabcd97", 1660921),
@@ -595,7 +595,7 @@ register(DatasetSpec(
         Copy("official text8.zip (17,005,207 words)", official=True, files=(RemoteFile(
             "text8.zip", None, 31344016, ("http://mattmahoney.net/dc/text8.zip",),
             sha1="6c70299b93b7e1f927b42cd8f6ac1a31547c7a2e"),)),
-        Copy("mirror copy: exact prefix, the first 2,139,748 of 17,005,207 words (12.5% of text8)", files=(
+        Copy("an exact prefix: the first 2,139,748 of 17,005,207 words (12.5% of text8)", files=(
             RemoteFile("text8_prefix.gz", "c429913c6c361a2f8475bb4d3398fa7b45d99b74f62ccf7fe3dfc308acbd692c",
                        4188519),),
              note="first 12,549,837 bytes only: expect lower analogy scores than published full-text8 runs"),
@@ -668,7 +668,7 @@ register(DatasetSpec(
                 "https://raw.githubusercontent.com/jayeetaghosh/POC/"
                 "3450d98b33a8b3a36a98787b21341d87c1de3483/Data/eng-fra.txt",
             )),)),
-        Copy("mirror copy: eng-fra.txt gzipped (same 135,842 pairs, bytes identical once gunzipped)", files=(
+        Copy("eng-fra.txt gzipped (the same 135,842 pairs, bytes identical once gunzipped)", files=(
             RemoteFile("eng-fra.txt.gz", "288fd5b7fc1431692c9f91c404f6fd0e2ce9b341e6380ac7cb8919ee70ac2744",
                        2809605),)),
     ),

@@ -93,6 +93,10 @@ def fast_bf16(device) -> bool:
     return precision_for(device) == "bf16"
 
 
+# The autocast precisions this process has entered ("bf16", "fp16"); results record what actually ran.
+AUTOCAST_USED: set[str] = set()
+
+
 def autocast(device, precision: str):
     """`torch.autocast` for `precision` ("bf16" or "fp16") on `device`; a no-op context for "fp32"."""
     import torch
@@ -105,7 +109,37 @@ def autocast(device, precision: str):
         return nullcontext()
     if precision == "fp16" and device.type != "cuda":
         raise ValueError(f"precision='fp16' needs a CUDA device (got {device}); use 'bf16' or 'fp32' there")
+    AUTOCAST_USED.add(precision)
     return torch.autocast(device.type, dtype=torch.bfloat16 if precision == "bf16" else torch.float16)
+
+
+def cpu_model() -> str:
+    """The CPU's model name ("AMD EPYC 9B14", "Intel(R) Xeon(R) Platinum 8481C"), or platform's guess."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    import platform
+
+    return platform.processor() or platform.machine() or "unknown"
+
+
+def machine(device) -> dict:
+    """What a run's times depend on: CPU model, native bf16, threads, the GPU (name, compute capability) if
+    `device` is one, and the precisions that autocast actually ran in (["fp32"] when it never ran)."""
+    import torch
+
+    device = torch.device(device)
+    info = {"cpu": cpu_model(), "cpu_native_bf16": bool({"avx512_bf16", "amx_bf16"} & _cpu_flags()),
+            "threads": torch.get_num_threads(), "gpu": None, "gpu_compute_capability": None,
+            "precision": sorted(AUTOCAST_USED) or ["fp32"]}
+    if device.type == "cuda" and torch.cuda.is_available():
+        info["gpu"] = torch.cuda.get_device_name(device)
+        info["gpu_compute_capability"] = "%d.%d" % torch.cuda.get_device_capability(device)
+    return info
 
 
 def seed_everything(seed: int) -> None:

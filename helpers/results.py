@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from .paths import ShownPath, project_root
-from .profile import current_run
+from .profile import current_run, machine
 
 
 def results_dir(profile: str) -> Path:
@@ -46,7 +46,7 @@ def _clean(value, key: str):
 
 
 def save_results(notebook: str, metrics: dict) -> ShownPath:
-    """Write {"notebook", "profile", "device", "torch", "seconds", "metrics"} for the current run; return the path
+    """Write {"notebook", "profile", "device", "torch", "machine", "seconds", "metrics"} for the current run; return the path
     (a `ShownPath`: `f"{path}"` prints it relative to the project, e.g. `results/hw4_vit.json`)."""
     if not notebook or "/" in notebook or notebook.endswith(".ipynb"):
         raise ValueError(f"notebook must be the bare notebook name like 'selfattn_numpy', got {notebook!r}")
@@ -58,6 +58,7 @@ def save_results(notebook: str, metrics: dict) -> ShownPath:
         "profile": run.profile,
         "device": str(run.device),
         "torch": run.torch_version,
+        "machine": machine(run.device),
         "seconds": round(run.elapsed(), 1),
         "metrics": _clean(metrics, "metrics"),
     }
@@ -76,9 +77,20 @@ def _headline(metrics: dict) -> dict:
             if (isinstance(v, (int, float)) and not isinstance(v, bool)) or (isinstance(v, str) and len(v) <= 60)}
 
 
+def describe_machine(record: dict) -> str:
+    """One phrase for a record's machine: "AMD EPYC (native bf16), 2 threads, bf16" or "Tesla T4 (7.5), fp16";
+    "(not recorded)" for records written before the machine was."""
+    m = record.get("machine")
+    if not m:
+        return "(not recorded)"
+    where = (f"{m['gpu']} ({m['gpu_compute_capability']})" if m.get("gpu") else
+             f"{m['cpu']} ({'native bf16' if m['cpu_native_bf16'] else 'no native bf16'})")
+    return f"{where}, {m['threads']} threads, {'+'.join(m['precision'])}"
+
+
 def summary_table(folder: str | Path) -> str:
-    """A text table of every notebook results JSON in `folder`: notebook, profile, device, seconds, headline
-    metrics. Other JSON files there (e.g. a benchmark's output) are skipped."""
+    """A text table of every notebook results JSON in `folder`: notebook, profile, device, seconds, machine,
+    headline metrics. Other JSON files there (e.g. a benchmark's output) are skipped."""
     folder = Path(folder)
     rows = []
     for path in sorted(folder.glob("*.json")):
@@ -87,14 +99,16 @@ def summary_table(folder: str | Path) -> str:
             continue
         metrics = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
                             for k, v in _headline(record.get("metrics", {})).items())
-        rows.append((record["notebook"], record["profile"], record["device"], f"{record['seconds']:.0f}", metrics))
+        rows.append((record["notebook"], record["profile"], record["device"], f"{record['seconds']:.0f}",
+                     describe_machine(record), metrics))
     if not rows:
         return f"(no results in {folder})"
-    header = ("notebook", "profile", "device", "seconds", "metrics")
-    widths = [max(len(r[i]) for r in rows + [header]) for i in range(4)]
-    lines = [" | ".join(h.ljust(w) for h, w in zip(header[:4], widths)) + " | metrics"]
+    header = ("notebook", "profile", "device", "seconds", "machine", "metrics")
+    fixed = len(header) - 1
+    widths = [max(len(r[i]) for r in rows + [header]) for i in range(fixed)]
+    lines = [" | ".join(h.ljust(w) for h, w in zip(header[:fixed], widths)) + " | metrics"]
     lines.append("-+-".join("-" * w for w in widths) + "-+--------")
-    lines += [" | ".join(c.ljust(w) for c, w in zip(r[:4], widths)) + " | " + r[4] for r in rows]
+    lines += [" | ".join(c.ljust(w) for c, w in zip(r[:fixed], widths)) + " | " + r[fixed] for r in rows]
     return "\n".join(lines)
 
 

@@ -64,8 +64,34 @@ def attention_rollout(attn: np.ndarray, residual: float = 0.5) -> np.ndarray:
     return out
 
 
+# How far an attention row may be from a probability distribution: bf16 autocast rounds each weight to 8 bits,
+# so a row of a few hundred weights sums to 1 within a few 1e-3; scores or unnormalised maps are off by far more.
+ATTN_ROW_TOL = 1e-2
+
+
+def _check_rows_are_distributions(a: np.ndarray) -> None:
+    """ValueError unless every row of `a` (..., N, N) is non-negative and sums to 1 within ATTN_ROW_TOL."""
+    if a.min() < -ATTN_ROW_TOL * 1e-2:
+        index = np.unravel_index(int(a.argmin()), a.shape)
+        raise ValueError(f"attn has a negative weight {a.min():.3g} at index {tuple(int(i) for i in index)}: attention "
+                         "weights are probabilities; pass softmax weights, not scores")
+    sums = a.sum(axis=-1, dtype=np.float64)
+    worst = np.unravel_index(int(np.abs(sums - 1).argmax()), sums.shape)
+    if abs(sums[worst] - 1) > ATTN_ROW_TOL:
+        raise ValueError(f"attn's rows must each sum to 1 (within {ATTN_ROW_TOL:g}); row {tuple(int(i) for i in worst)} "
+                         f"(index of attn without its last dimension) sums to {sums[worst]:.4g}: pass softmax "
+                         "weights, not scores")
+
+
 def _validate(attn, images, tokens, grid, num_prefix_tokens):
-    """Normalise inputs: attn -> (I, L, H, N, N) float32; returns (attn, images, tokens, grid, prefix, mode)."""
+    """Normalise inputs: attn -> (I, L, H, N, N) float32; returns (attn, images, tokens, grid, prefix, mode).
+    Shapes are checked first, then that every attention row is a probability distribution."""
+    checked = _validate_shapes(attn, images, tokens, grid, num_prefix_tokens)
+    _check_rows_are_distributions(checked[0])
+    return checked
+
+
+def _validate_shapes(attn, images, tokens, grid, num_prefix_tokens):
     a = to_numpy(attn).astype(np.float32)
     if a.ndim not in (3, 4, 5):
         raise ValueError(f"attn must be (heads, N, N), (layers, heads, N, N) or (items, layers, heads, N, N); "

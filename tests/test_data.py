@@ -87,7 +87,7 @@ def test_mirror_is_used_and_reported(toy, tmp_path, monkeypatch, capsys):
     got = data.fetch("toy")
     assert got["toy.bin"] == mirror / "toy" / "toy.bin"
     assert got.sources == {"toy.bin": "mirror"} and got.copy.official
-    assert "[data] toy: official file (from mirror)" in capsys.readouterr().out
+    assert "Data: toy: official file" in capsys.readouterr().out
 
 
 def test_cache_wins_over_mirror(toy, tmp_path, monkeypatch):
@@ -105,7 +105,7 @@ def test_mirror_only_copy_is_labelled(toy, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("DATA_MIRROR", str(tmp_path / "mirror"))
     got = data.fetch("toy")
     assert not got.copy.official and got.label == "toy: mirror-only copy"
-    assert "toy: mirror-only copy (from mirror) — lossy" in capsys.readouterr().out
+    assert "Data: toy: mirror-only copy — lossy" in capsys.readouterr().out
 
 
 def test_corrupt_local_file_is_ignored_and_replaced_by_download(toy, file_server):
@@ -196,7 +196,7 @@ def test_mnist_from_mirror_through_torchvision(isolated, monkeypatch):
     assert test.images.shape == (10000, 1, 28, 28) and str(test.images.dtype) == "torch.uint8"
     assert test.labels[:10].tolist() == [7, 2, 1, 0, 4, 1, 4, 9, 5, 9]
     assert test.labels.bincount().tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
-    assert test.copy.startswith("mnist: mirror copy")  # train .gz are recompressed in the mirror
+    assert test.copy.startswith("mnist: a copy with the training .gz files recompressed")  # train .gz are recompressed in the mirror
 
 
 @needs_mirror
@@ -310,7 +310,7 @@ def test_pretrained_model_folder_from_the_mirror(isolated, monkeypatch, capsys):
     assert folder == MIRROR / "all-minilm-l6-v2"
     assert {p.name for p in folder.iterdir()} >= {"config.json", "model.safetensors", "tokenizer.json",
                                                   "tokenizer_config.json", "special_tokens_map.json", "vocab.txt"}
-    assert "all-MiniLM-L6-v2 at revision 1110a243fd (from mirror)" in capsys.readouterr().out
+    assert "all-MiniLM-L6-v2 at revision 1110a243fd" in capsys.readouterr().out
     spec = data.get_spec("all-minilm-l6-v2")
     assert all(f.urls[0].startswith("https://huggingface.co/sentence-transformers/all-MiniLM-L6-v2/resolve/"
                                     "1110a243fdf4706b3f48f1d95db1a4f5529b4d41/") for f in spec.copies[0].files)

@@ -68,10 +68,37 @@ def test_save_results_writes_the_record(isolated, monkeypatch):
                                          "sweeps": [{"patch_size": 4, "test_accuracy": 0.25}]})
     record = json.loads(path.read_text())
     assert path == isolated / "results" / "demo.json"
-    assert set(record) == {"notebook", "profile", "device", "torch", "seconds", "metrics"}
+    assert set(record) == {"notebook", "profile", "device", "torch", "machine", "seconds", "metrics"}
     assert record["profile"] == "quick" and record["device"] == "cpu" and record["seconds"] >= 0
     assert record["metrics"]["test_accuracy"] == 0.5 and record["metrics"]["runs"]["10"]["loss"] == 1.25
-    assert "demo" in results.summary_table(isolated / "results")
+    machine = record["machine"]
+    assert set(machine) == {"cpu", "cpu_native_bf16", "threads", "gpu", "gpu_compute_capability", "precision"}
+    assert machine["cpu"] and machine["threads"] >= 1 and machine["gpu"] is None
+    assert isinstance(machine["cpu_native_bf16"], bool) and machine["precision"]
+    table = results.summary_table(isolated / "results")
+    assert "demo" in table and machine["cpu"] in table
+
+
+def test_machine_records_the_precisions_autocast_ran(monkeypatch):
+    import torch
+    from helpers import profile
+    monkeypatch.setattr(profile, "AUTOCAST_USED", set())
+    assert profile.machine("cpu")["precision"] == ["fp32"]
+    with profile.autocast("cpu", "bf16"):
+        torch.ones(2) @ torch.ones(2)
+    assert profile.machine("cpu")["precision"] == ["bf16"]
+    monkeypatch.setattr(profile, "_cpu_flags", lambda: {"avx512_bf16"})
+    assert profile.machine("cpu")["cpu_native_bf16"] is True
+
+
+def test_summary_names_the_machine_or_says_it_was_not_recorded():
+    gpu = {"machine": {"cpu": "x", "cpu_native_bf16": False, "threads": 2, "gpu": "Tesla T4",
+                       "gpu_compute_capability": "7.5", "precision": ["fp16"]}}
+    cpu = {"machine": {"cpu": "AMD EPYC", "cpu_native_bf16": True, "threads": 2, "gpu": None,
+                       "gpu_compute_capability": None, "precision": ["bf16"]}}
+    assert results.describe_machine(gpu) == "Tesla T4 (7.5), 2 threads, fp16"
+    assert results.describe_machine(cpu) == "AMD EPYC (native bf16), 2 threads, bf16"
+    assert results.describe_machine({}) == "(not recorded)"
 
 
 def test_quick_runs_never_write_committed_results(isolated, monkeypatch):

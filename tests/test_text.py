@@ -86,7 +86,7 @@ def test_ag_news_mirror_copy_is_the_labelled_test_split(isolated, monkeypatch):
     monkeypatch.setenv("DATA_MIRROR", str(MIRROR))
     got = text.ag_news(verbose=False)
     assert not got.complete and list(got.splits) == ["test"]
-    assert got.copy == "ag_news: mirror copy: official test split only (7,600 rows)"
+    assert got.copy == "ag_news: a copy of the official test split only (7,600 rows)"
     texts, labels = got.splits["test"]
     assert len(texts) == 7600 and np.bincount(labels).tolist() == [1900] * 4
     assert texts[0] == ("Fears for T N pension after talks. Unions representing workers at Turner Newall say they "
@@ -153,7 +153,7 @@ def test_register_needs_a_valid_sha256_or_md5():
 def test_sentiment140_mirror_excerpt_is_labelled_and_keeps_only_polar_manual_rows(isolated, monkeypatch):
     monkeypatch.setenv("DATA_MIRROR", str(MIRROR))
     got = text.sentiment140(verbose=False)
-    assert not got.complete and got.copy.startswith("sentiment140: mirror excerpt: 100,000 training tweets")
+    assert not got.complete and got.copy.startswith("sentiment140: an excerpt of 100,000 training tweets")
     texts, labels = got.splits["train"]
     assert len(texts) == 100_000 and labels.tolist()[:1] == [0] and np.bincount(labels).tolist() == [50_000] * 2
     manual_texts, manual_labels = got.splits["manual_test"]

@@ -106,6 +106,25 @@ def test_bad_shapes_are_value_errors_naming_the_dimension(kwargs, message):
         widgets.attention_browser(static=False, **kwargs)
 
 
+@pytest.mark.parametrize("make, message", [
+    (lambda rng: rng.random((1, 2, 3, 5, 5)), r"rows must each sum to 1 \(within 0.01\); row \(0, \d, \d, \d\) .* sums to "
+                                              r"\d\.\d+: pass softmax weights, not scores"),
+    (lambda rng: rng.normal(size=(2, 4, 5, 5)), "negative weight .* pass softmax weights, not scores"),
+    (lambda rng: softmax_rows(rng.normal(size=(2, 4, 5, 5))) * 1.02, "sums to 1.02"),
+])
+def test_attention_that_is_not_softmax_weights_is_refused(make, message):
+    attn = make(np.random.default_rng(0))
+    with pytest.raises(ValueError, match=message):
+        widgets.attention_browser(attn, tokens=list("abcde"), static=False)
+
+
+def test_bf16_rounded_weights_are_accepted():
+    import torch
+    attn = softmax_rows(np.random.default_rng(1).normal(size=(2, 4, 65, 65)) * 3)
+    rounded = torch.tensor(attn).to(torch.bfloat16).float().numpy()   # what bf16 autocast hands back
+    widgets.attention_browser(rounded, tokens=[str(i) for i in range(65)], static=False)
+
+
 def test_explicit_grid_without_cls(vision):
     attn = softmax_rows(np.random.default_rng(4).normal(size=(1, 2, 8, 8)))  # 2x4 patches, no CLS
     b = widgets.attention_browser(attn, images=np.zeros((1, 16, 32)), grid=(2, 4), num_prefix_tokens=0,
