@@ -56,7 +56,7 @@ test: test-helpers test-notebooks test-colab
 test-helpers: venv
 	$(PY) -m pytest tests
 
-## nbval in lax mode: every cell must run; cells tagged `# NBVAL_CHECK_OUTPUT` must reproduce their output.
+## nbval in lax mode: every cell must run; cells tagged `nbval-check-output` (cell metadata) must reproduce their output.
 test-notebooks: venv
 	failed=""; \
 	for nb in $(NB); do \

@@ -27,6 +27,15 @@ CONFIG = "colab.json"
 NEVER_INSTALL = frozenset({"torch", "torchvision", "numpy", "matplotlib", "pillow", "ipywidgets", "ipykernel",
                            "ipython", "tornado"})
 MARKER = "# Colab set-up"
+RUNNING_TAG = "how-to-run"
+# The "Running this notebook" cell, word for word the same in every notebook, just before the set-up cell.
+RUNNING = (
+    "**Running this notebook.** The outputs shown come from `PROFILE=full`, the real run; `PROFILE=quick` runs the same "
+    "cells on tiny subsets in seconds. Unset, the profile is `full` on a GPU and `quick` on a CPU; "
+    "to choose, run `%env PROFILE=full` before the setup cell.\n"
+    "In Google Colab, run the next cell first (elsewhere it does nothing). "
+    "The README gives each notebook's time on CPU and GPU."
+)
 BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
 BADGE_PATTERN = re.compile(r"\[!\[Open In Colab\]\(" + re.escape(BADGE_IMAGE) + r"\)\]\((?P<url>[^)\s]+)\)")
 
@@ -167,8 +176,9 @@ def bootstrap_source(config: dict) -> str:
 
 
 def rewrite_notebook(nb: dict, name: str, config: dict) -> dict:
-    """`nb` (nbformat JSON) with its first code cell the bootstrap (inserted if absent, without outputs) and
-    its title cell carrying this notebook's badge (or none while no repo is set)."""
+    """`nb` (nbformat JSON) with its first code cell the bootstrap (inserted if absent, without outputs), the
+    "Running this notebook" cell just before it, and its title cell carrying this notebook's badge (or none
+    while no repo is set)."""
     cells = nb["cells"]
     code = [i for i, c in enumerate(cells) if c["cell_type"] == "code"]
     source = bootstrap_source(config).splitlines(keepends=True)
@@ -178,6 +188,7 @@ def rewrite_notebook(nb: dict, name: str, config: dict) -> dict:
         at = code[0] if code else len(cells)
         cells.insert(at, {"cell_type": "code", "execution_count": None, "id": "colab-setup",
                           "metadata": {"tags": ["colab-setup"]}, "outputs": [], "source": source})
+    _place_running_cell(cells)
     title = next(c for c in cells if c["cell_type"] == "markdown")
     text = BADGE_PATTERN.sub("", "".join(title["source"])).replace("\n\n\n", "\n\n")
     if config["repo"]:
@@ -185,6 +196,14 @@ def rewrite_notebook(nb: dict, name: str, config: dict) -> dict:
         text = f"{heading}\n\n{badge(config['repo'], config['branch'], name)}\n\n{rest.lstrip(chr(10))}"
     title["source"] = text.rstrip("\n").splitlines(keepends=True)
     return nb
+
+
+def _place_running_cell(cells: list[dict]) -> None:
+    """Put exactly one "Running this notebook" cell (`RUNNING`) just before the bootstrap cell."""
+    cells[:] = [c for c in cells if RUNNING_TAG not in c.get("metadata", {}).get("tags", [])]
+    at = next(i for i, c in enumerate(cells) if c["cell_type"] == "code")
+    cells.insert(at, {"cell_type": "markdown", "id": RUNNING_TAG, "metadata": {"tags": [RUNNING_TAG]},
+                      "source": RUNNING.splitlines(keepends=True)})
 
 
 def rewrite_readme(text: str, config: dict) -> str:

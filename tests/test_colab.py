@@ -91,8 +91,11 @@ def test_a_notebook_without_the_bootstrap_gets_it_inserted_first():
     nb = {"cells": [{"cell_type": "markdown", "metadata": {}, "source": ["# T\n", "text"]},
                     {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None, "source": ["x = 1"]}]}
     out = colab.rewrite_notebook(nb, "t.ipynb", {"repo": "", "ref": "1" * 40, "branch": "main"})
-    assert [c["cell_type"] for c in out["cells"]] == ["markdown", "code", "code"]
-    assert "".join(out["cells"][1]["source"]).startswith(colab.MARKER) and out["cells"][2]["source"] == ["x = 1"]
+    assert [c["cell_type"] for c in out["cells"]] == ["markdown", "markdown", "code", "code"]
+    assert "".join(out["cells"][1]["source"]) == colab.RUNNING
+    assert "".join(out["cells"][2]["source"]).startswith(colab.MARKER) and out["cells"][3]["source"] == ["x = 1"]
+    again = colab.rewrite_notebook(out, "t.ipynb", {"repo": "", "ref": "1" * 40, "branch": "main"})
+    assert [c["cell_type"] for c in again["cells"]] == ["markdown", "markdown", "code", "code"]  # idempotent
 
 
 @pytest.mark.parametrize("url", ["github.com/a/b", "https://github.com/a/b.git/", "https://gitlab.com/a/b", "",
