@@ -51,7 +51,23 @@ notebooks: venv
 	done
 	$(PY) -m helpers.results build/results
 
-test: test-helpers test-notebooks test-colab
+## helpers' tests, nbval over every notebook, then the Colab-like run; each step's time is printed. The Colab-like
+## venv (pip only, no torch work) is built in the background meanwhile, so its few minutes overlap the tests.
+test: venv
+	@t0=$$(date +%s); colab_pid=""; \
+	if [ -n "$(COLAB_PYTHON)" ]; then \
+	  mkdir -p build/colab-like; \
+	  $(PY) .ci/colab_like.py --python "$(COLAB_PYTHON)" --venv-only > build/colab-like/venv.log 2>&1 & colab_pid=$$!; \
+	  trap 'kill $$colab_pid 2>/dev/null || true' EXIT; \
+	fi; \
+	$(MAKE) --no-print-directory test-helpers; t1=$$(date +%s); echo "step test-helpers: $$((t1 - t0)) s"; \
+	$(MAKE) --no-print-directory test-notebooks; t2=$$(date +%s); echo "step test-notebooks (nbval): $$((t2 - t1)) s"; \
+	if [ -n "$$colab_pid" ]; then \
+	  wait $$colab_pid || { cat build/colab-like/venv.log; echo "the Colab-like venv did not build"; exit 1; }; \
+	  trap - EXIT; cat build/colab-like/venv.log; \
+	fi; \
+	$(MAKE) --no-print-directory test-colab; t3=$$(date +%s); echo "step test-colab: $$((t3 - t2)) s"; \
+	echo "make test: $$((t3 - t0)) s (helpers $$((t1 - t0)), nbval $$((t2 - t1)), Colab-like $$((t3 - t2)))"
 
 test-helpers: venv
 	$(PY) -m pytest tests
