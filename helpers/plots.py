@@ -79,19 +79,23 @@ def show_images(images, labels=None, classes: Sequence[str] | None = None, ncols
 
 def plot_matrix(matrix, row_labels: Sequence[str] | None = None, col_labels: Sequence[str] | None = None,
                 title: str = "", ax=None, fmt: str = ".2f", cmap: str = "viridis", xlabel: str = "key",
-                ylabel: str = "query"):
-    """A heatmap of a 2-D matrix (e.g. attention weights (N_q, N_k)) with the values written in."""
+                ylabel: str = "query", vmin=None, vmax=None, colorbar: bool = True):
+    """A heatmap of a 2-D matrix (e.g. attention weights (N_q, N_k)) with the values written in; `vmin`/`vmax`
+    fix the colour scale (pass the same to every panel that is compared); returns the axes (`ax.images[0]` is the
+    image, for one shared colourbar)."""
     m = to_numpy(matrix)
     if m.ndim != 2:
         raise ValueError(f"plot_matrix needs a 2-D matrix, got shape {m.shape}")
     if ax is None:
         _, ax = plt.subplots(figsize=(0.6 * m.shape[1] + 1.5, 0.6 * m.shape[0] + 1))
-    im = ax.imshow(m, cmap=cmap)
-    ax.figure.colorbar(im, ax=ax, fraction=0.046)
+    im = ax.imshow(m, cmap=cmap, vmin=vmin, vmax=vmax)
+    if colorbar:
+        ax.figure.colorbar(im, ax=ax, fraction=0.046)
     ax.set_xticks(range(m.shape[1]), col_labels if col_labels is not None else range(m.shape[1]))
     ax.set_yticks(range(m.shape[0]), row_labels if row_labels is not None else range(m.shape[0]))
     if m.size <= 400:
-        mid = (m.max() + m.min()) / 2
+        lo, hi = (m.min() if vmin is None else vmin), (m.max() if vmax is None else vmax)
+        mid = (lo + hi) / 2
         for (r, c), v in np.ndenumerate(m):
             ax.text(c, r, format(v, fmt), ha="center", va="center", fontsize=8,
                     color="black" if v > mid else "white")

@@ -283,20 +283,23 @@ class AttentionBrowser:
         self.update()
 
     # ------------------------------------------------------------------ static overview
-    def overview(self, item: int = 0, query: int | None = None):
-        """A matplotlib figure for frontends without widgets: every layer (rows) × every head + mean + rollout
-        (columns) for one item and query (default: CLS / the first token for vision, the last token for text)."""
+    def overview(self, item: int = 0, query: int | None = None, rollout: bool | None = None):
+        """A matplotlib figure for frontends without widgets: every layer (rows) × every head + mean (+ rollout)
+        (columns) for one item and query (default: CLS / the first token for vision, the last token for text).
+        `rollout` (default: only with more than one layer) adds the rollout column, which counts a residual
+        connection as ½·identity; a single bare attention layer has none, so there it would mislead."""
         import matplotlib.pyplot as plt
 
         n_items, n_layers, n_heads, n, _ = self.attn.shape
         if not 0 <= item < n_items:
             raise ValueError(f"item must be in [0, {n_items}), got {item}")
         q = (0 if self.mode == "vision" else n - 1) if query is None else query
-        cols = n_heads + 2
+        rollout = n_layers > 1 if rollout is None else rollout
+        cols = n_heads + 1 + int(rollout)
         fig, axes = plt.subplots(n_layers, cols, figsize=(1.5 * cols, 1.5 * n_layers + 0.6), squeeze=False)
         for layer in range(n_layers):
-            maps = [self.attn[item, layer, h] for h in range(n_heads)] + [self.mean_attn[item, layer],
-                                                                          self.rolled[item, layer]]
+            maps = [self.attn[item, layer, h] for h in range(n_heads)] + [self.mean_attn[item, layer]]
+            maps += [self.rolled[item, layer]] if rollout else []
             for col, (ax, a) in enumerate(zip(axes[layer], maps)):
                 row = a[q]
                 if self.mode == "vision":
@@ -306,19 +309,22 @@ class AttentionBrowser:
                     ax.set_xticks([])
                 else:
                     ax.bar(range(n), row, color="tab:blue")
-                    ax.set_ylim(0, max(float(row.max()), 1e-12) * 1.1)
+                    ax.set_ylim(0, 1)  # one scale for every panel: a weight is a share of the query's attention
                     if n <= 16:
                         ax.set_xticks(range(n), self.tokens[item], rotation=90, fontsize=7)
                     else:
                         ax.set_xticks([])
-                ax.set_yticks([])
+                if self.mode == "vision" or col > 0:
+                    ax.set_yticks([])
+                else:
+                    ax.set_yticks([0, 0.5, 1], ["0", "0.5", "1"], fontsize=7)
                 if layer == 0:
                     ax.set_title(f"head {col}" if col < n_heads else ("mean" if col == n_heads else "rollout"),
                                  fontsize=8)
                 if col == 0:
                     ax.set_ylabel(f"layer {layer}", fontsize=8)
-        fig.suptitle(f"{self.title + ' · ' if self.title else ''}attention of query {self._query_name(item, q)} "
-                     f"(item {item}); the interactive browser below needs a widget frontend", fontsize=9)
+        fig.suptitle(f"{self.title + ' · ' if self.title else ''}attention weights of query {self._query_name(item, q)}"
+                     + (f" (item {item})" if n_items > 1 else ""), fontsize=9)
         fig.tight_layout()
         return fig
 
@@ -326,9 +332,8 @@ class AttentionBrowser:
         """The widget view, with a short text fallback for frontends that cannot show widgets."""
         enable_colab_widgets()
         shape = "x".join(str(d) for d in self.attn.shape)
-        return widget_bundle(self.widget, f"AttentionBrowser over attention {shape} (items x layers x heads x N x N): "
-                                          f"interactive in a running Jupyter/Colab kernel with ipywidgets; the "
-                                          f"static overview above shows every head")
+        return widget_bundle(self.widget, f"Attention browser over {shape} weights (items x layers x heads x N x N); "
+                                          f"the figure above shows every head")
 
 
 def attention_browser(attn, images=None, tokens=None, grid=None, num_prefix_tokens=None, item_labels=None,

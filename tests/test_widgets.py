@@ -141,7 +141,16 @@ def test_static_overview_is_displayed(vision, monkeypatch):
     assert len(shown) == 1 and shown[0].data[:8] == b"\x89PNG\r\n\x1a\n"  # an image, not a Figure repr
     fig = b.overview()
     assert len(fig.axes) == 2 * (4 + 2)  # layers x (heads + mean + rollout)
-    assert "toy" in fig._suptitle.get_text()
+    assert "toy" in fig._suptitle.get_text() and "widget" not in fig._suptitle.get_text()
+    assert len(b.overview(rollout=False).axes) == 2 * (4 + 1)
+
+
+def test_one_bare_layer_has_no_rollout_column_and_one_weight_scale():
+    attn = softmax_rows(np.random.default_rng(2).normal(size=(3, 5, 5)))  # (heads, N, N): one layer
+    b = widgets.attention_browser(attn, tokens=list("abcde"), static=False)
+    fig = b.overview()
+    assert [ax.get_title() for ax in fig.axes] == ["head 0", "head 1", "head 2", "mean"]
+    assert all(ax.get_ylim() == (0.0, 1.0) for ax in fig.axes)
     with pytest.raises(ValueError, match="item must be"):
         b.overview(item=3)
 
@@ -180,7 +189,7 @@ def test_text_fallback_is_short_and_says_what_it_is():
     b = widgets.attention_browser(np.full((2, 3, 3), 1 / 3), static=False)
     bundle = b._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle
-    assert bundle["text/plain"].startswith("AttentionBrowser over attention 1x1x2x3x3") and "VBox" not in bundle["text/plain"]
+    assert bundle["text/plain"].startswith("Attention browser over 1x1x2x3x3 weights") and "VBox" not in bundle["text/plain"]
     assert bundle["application/vnd.jupyter.widget-view+json"] == {"version_major": 2, "version_minor": 0,
                                                                   "model_id": b.widget.model_id}
 
@@ -192,4 +201,4 @@ def test_displaying_the_browser_shows_the_widget_view(monkeypatch):
     b = widgets.attention_browser(np.full((2, 3, 3), 1 / 3), static=False)
     data, _ = DisplayFormatter().format(b)
     assert data["application/vnd.jupyter.widget-view+json"]["model_id"] == b.widget.model_id
-    assert data["text/plain"].startswith("AttentionBrowser")
+    assert data["text/plain"].startswith("Attention browser")
