@@ -203,9 +203,14 @@ def fetch(name: str, verbose: bool = True, copies: tuple[str, ...] | None = None
     if found is None:
         order = usable if copies is None else tuple(next(c for c in usable if c.label == label) for label in copies)
         found = _download_official(spec, next((c for c in order if c.official), None), verbose)
-    if verbose:
+    announce = (found.label, tuple(sorted(str(p) for p in found.paths.values())))
+    if verbose and announce not in _ANNOUNCED:  # once per copy and process: train and test splits share the line
+        _ANNOUNCED.add(announce)
         print(f"Data: {found.describe()}")
     return found
+
+
+_ANNOUNCED: set[tuple] = set()
 
 
 def _download_official(spec: DatasetSpec, copy: Copy | None, verbose: bool = True) -> Fetched:

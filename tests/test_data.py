@@ -88,6 +88,8 @@ def test_mirror_is_used_and_reported(toy, tmp_path, monkeypatch, capsys):
     assert got["toy.bin"] == mirror / "toy" / "toy.bin"
     assert got.sources == {"toy.bin": "mirror"} and got.copy.official
     assert "Data: toy: official file" in capsys.readouterr().out
+    data.fetch("toy")                      # a second split of the same copy: the line is not printed again
+    assert "Data:" not in capsys.readouterr().out
 
 
 def test_cache_wins_over_mirror(toy, tmp_path, monkeypatch):
