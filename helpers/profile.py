@@ -53,8 +53,7 @@ def cpu_threads() -> int:
 
 PRECISIONS = ("bf16", "fp16", "fp32")
 # how the setup line names what `run.precision` offers; a notebook that autocasts prints what it ran itself
-PRECISION_NAMES = {"bf16": "native bf16 (autocast available)", "fp16": "fp16 autocast + GradScaler available",
-                   "fp32": "float32 (no native bf16/fp16)"}
+PRECISION_NAMES = {"bf16": "bf16 autocast", "fp16": "fp16 autocast + GradScaler", "fp32": "float32"}
 
 
 def precision_for(device) -> str:
@@ -192,14 +191,16 @@ class Run:
         return time.perf_counter() - self.started
 
     def describe(self) -> str:
+        """The setup line. On a GPU it names the GPU and the autocast precision its work runs in; on a CPU it says
+        nothing about bf16, which only some notebooks use (their results record what ran: `machine()`)."""
         gpu = ""
         if self.device.type == "cuda":
             import torch
 
-            gpu = f" ({torch.cuda.get_device_name(self.device)})"
+            gpu = f" ({torch.cuda.get_device_name(self.device)}) · {PRECISION_NAMES[self.precision]}"
         return (
             f"profile={self.profile}{profile_reason()} · device={self.device}{gpu} · torch {self.torch_version} · "
-            f"{self.threads} CPU threads · seed {self.seed} · {PRECISION_NAMES[self.precision]}"
+            f"{self.threads} CPU threads · seed {self.seed}"
             + ("" if self.deterministic else " · non-deterministic")
         )
 

@@ -228,6 +228,8 @@ def test_cpu_precision_follows_the_cpu_flags(monkeypatch):
     assert profile.precision_for("cpu") == "fp32"
     monkeypatch.setattr(profile, "_cpu_flags", set)
     assert profile.precision_for("cpu") == "fp32"
+    cpu_run = profile.Run(profile="quick", device=torch.device("cpu"), seed=0, threads=2, torch_version="x")
+    assert "bf16" not in cpu_run.describe() and "float32" not in cpu_run.describe()  # a CPU line names no precision
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     assert profile.precision_for("cuda") == "fp32" and profile.precision_for("meta") == "fp32"
 
