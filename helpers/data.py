@@ -501,8 +501,8 @@ register(DatasetSpec(
             ("https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",)),)),
         Copy("JPEG copy (quality 75, 4:2:0; lossy)", files=(RemoteFile(
             "cifar10-jpeg.tar.gz", "b2506899a28e9065c0610b505557f0309c3d2a6a1725bb0f34bdecf66bd626dc", 19433553),),
-             note="JPEG-compressed, ~30 dB PSNR: expect accuracies ~2-3 points below the real "
-                  "CIFAR-10; train order is by class (shuffle before use)"),
+             note="the official images JPEG-compressed, so accuracies are not directly comparable with "
+                  "published CIFAR-10 results; the training images are stored sorted by class"),
     ),
 ))
 

@@ -214,7 +214,7 @@ def test_fashion_mnist_mirror_files_are_the_official_ones(isolated, monkeypatch)
 def test_cifar10_falls_back_to_the_labelled_jpeg_copy(isolated, monkeypatch):
     monkeypatch.setenv("DATA_MIRROR", str(MIRROR))
     got = data.fetch("cifar10", verbose=False)
-    assert not got.copy.official and "JPEG" in got.label and "2-3 points" in got.copy.note
+    assert not got.copy.official and "JPEG" in got.label and "sorted by class" in got.copy.note
 
 
 def test_array_image_dataset_validates_and_applies_transforms():
