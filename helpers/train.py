@@ -188,15 +188,18 @@ def decay_param_groups(model: torch.nn.Module, weight_decay: float,
     return [{"params": groups[True], "weight_decay": weight_decay}, {"params": groups[False], "weight_decay": 0.0}]
 
 
-def random_crop_flip(x: torch.Tensor, pad: int = 4) -> torch.Tensor:
+def random_crop_flip(x: torch.Tensor, pad: int = 4, mode: str = "reflect") -> torch.Tensor:
     """Batched augmentation of images x (B, C, H, W), all on x's device: a random horizontal flip per image
-    (p = 0.5), then reflect-pad by `pad` and a random H x W crop per image. Uses the global torch RNG."""
+    (p = 0.5), then pad by `pad` (mode "reflect", or "constant" for zeros as torchvision's RandomCrop pads) and a
+    random H x W crop per image. Uses the global torch RNG."""
     if x.ndim != 4 or not x.is_floating_point():
         raise ValueError(f"random_crop_flip needs float images (B, C, H, W), got {tuple(x.shape)} {x.dtype}")
+    if mode not in ("reflect", "constant"):
+        raise ValueError(f"random_crop_flip: mode must be 'reflect' or 'constant' (zeros), got {mode!r}")
     B, C, H, W = x.shape
     flip = torch.rand(B, device=x.device) < 0.5
     x = torch.where(flip[:, None, None, None], x.flip(3), x)
-    padded = torch.nn.functional.pad(x, (pad,) * 4, mode="reflect")           # (B, C, H + 2 pad, W + 2 pad)
+    padded = torch.nn.functional.pad(x, (pad,) * 4, mode=mode)                # (B, C, H + 2 pad, W + 2 pad)
     dy, dx = torch.randint(0, 2 * pad + 1, (2, B), device=x.device)
     rows = (dy[:, None] + torch.arange(H, device=x.device))[:, None, :, None]   # (B, 1, H, 1)
     cols = (dx[:, None] + torch.arange(W, device=x.device))[:, None, None, :]   # (B, 1, 1, W)

@@ -211,6 +211,23 @@ def test_random_crop_flip_is_a_flip_then_a_shifted_window_of_the_reflect_padded_
     with pytest.raises(ValueError, match="float images"):
         train.random_crop_flip(torch.zeros(2, 3, 8, 8, dtype=torch.uint8))
 
+
+def test_random_crop_flip_constant_mode_pads_with_zeros():
+    torch.manual_seed(0)
+    x = torch.rand(64, 3, 8, 8) + 1                             # no zero pixel inside the images
+    torch.manual_seed(1)
+    out = train.random_crop_flip(x, pad=2, mode="constant")
+    torch.manual_seed(1)                                       # replay the same draws, one image at a time
+    flip = torch.rand(64) < 0.5
+    dy, dx = torch.randint(0, 5, (2, 64))
+    for i in range(64):
+        img = x[i].flip(2) if flip[i] else x[i]
+        padded = torch.nn.functional.pad(img[None], (2,) * 4)[0]      # zeros, as torchvision's RandomCrop pads
+        assert torch.equal(out[i], padded[:, dy[i]:dy[i] + 8, dx[i]:dx[i] + 8])
+    assert (out == 0).any()
+    with pytest.raises(ValueError, match="mode must be"):
+        train.random_crop_flip(x, mode="zeros")
+
 def test_fit_in_fp16_scales_the_loss_and_clips_unscaled_gradients(monkeypatch):
     """The fp16 path (a T4's): float16 autocast, a GradScaler around backward/step, clipping on unscaled grads.
     Run on the CPU by letting float16 autocast through there (the real helper allows fp16 on CUDA only)."""
