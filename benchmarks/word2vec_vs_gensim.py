@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import sys
 import time
-import types
 from pathlib import Path
 
 import numpy as np
@@ -23,34 +21,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from helpers.paths import shown_path  # noqa: E402 - the output file, printed relative to the project root
+from helpers.profile import cpu_model  # noqa: E402 - the CPU model name recorded with the timings
+from notebook_export import notebook_namespace  # noqa: E402 - benchmarks/ is sys.path[0] when run as a script
 NOTEBOOK = ROOT / "A3_word2vec.ipynb"
-TAG = "benchmark-export"  # the cell tag that marks the cells this script executes
 KEYS = ("words_per_second", "seconds", "analogy_accuracy", "analogy_semantic", "analogy_syntactic",
         "wordsim353_spearman")
-
-
-def notebook_namespace() -> dict:
-    """Execute the notebook's code cells tagged `benchmark-export` (imports, preprocessing, model, trainer, evaluation)."""
-    cells = json.loads(NOTEBOOK.read_text())["cells"]
-    exported = ["".join(c["source"]) for c in cells
-                if c["cell_type"] == "code" and TAG in c.get("metadata", {}).get("tags", [])]
-    if not exported:
-        raise SystemExit(f"no code cell of {NOTEBOOK.name} carries the cell tag {TAG!r}")
-    module = types.ModuleType("a3_word2vec")  # a real module, so @dataclass can resolve its annotations
-    sys.modules[module.__name__] = module
-    for source in exported:
-        exec(compile(source, f"{NOTEBOOK.name}[exported]", "exec"), module.__dict__)
-    return module.__dict__
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def main() -> None:
@@ -69,7 +44,7 @@ def main() -> None:
         raise SystemExit("gensim is not installed: pip install -r requirements-bench.txt") from None
     import torch
 
-    ns = notebook_namespace()
+    ns = notebook_namespace(NOTEBOOK, "a3_word2vec")
     from helpers.text import analogy_questions, similarity_pairs, text8
 
     threads = args.threads or ns["run"].threads
