@@ -584,8 +584,9 @@ register(DatasetSpec(
                  RemoteFile("testdata.manual.2009.06.14.csv.gz",
                             "53e7153a5398536c6c589e3f0e979d8341b584afd4c950c2ac1f3b2943736b84", 30118),
              ),
-             note="not a random sample: negatives are training rows 1-50,000 and positives the last 50,000, "
-                  "from different weeks of 2009, so topic/date cues leak into the labels; text only"),
+             note="not a random sample: negatives are training rows 1-50,000 and positives the last 50,000 of a "
+                  "file sorted by label, so cues of when and about what they were written can leak into the labels; "
+                  "text only"),
     ),
 ))
 
