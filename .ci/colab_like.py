@@ -72,14 +72,22 @@ def sanitizers(path: Path = ROOT / ".ci/nbval-sanitize.cfg") -> list[tuple[re.Pa
 
 
 def checked_texts(cell: dict, rules) -> list[str]:
-    """The sanitized text a checked cell shows: streams and text/plain, as nbval compares them."""
-    texts = []
+    """The sanitized text a checked cell shows: streams and text/plain, as nbval compares them. Consecutive chunks of
+    one stream are joined first, as nbval does: where a kernel splits a cell's stdout depends on timing, not on
+    what the cell printed."""
+    texts, last_stream = [], None
     for output in cell.get("outputs", []):
-        text = "".join(output.get("text", "")) if output.get("output_type") == "stream" else \
-            "".join(output.get("data", {}).get("text/plain", ""))
-        for regex, replace in rules:
-            text = regex.sub(replace, text)
+        if output.get("output_type") == "stream":
+            text = "".join(output.get("text", ""))
+            if last_stream == output.get("name"):
+                texts[-1] += text
+                continue
+            last_stream = output.get("name")
+        else:
+            text, last_stream = "".join(output.get("data", {}).get("text/plain", "")), None
         texts.append(text)
+    for regex, replace in rules:
+        texts = [regex.sub(replace, text) for text in texts]
     return texts
 
 
