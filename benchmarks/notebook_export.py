@@ -9,12 +9,18 @@ from pathlib import Path
 TAG = "benchmark-export"  # the cell tag that marks the cells a benchmark executes
 
 
+def exported_sources(notebook: Path) -> list[str]:
+    """The sources of the code cells of `notebook` tagged `benchmark-export`, in order: the code a benchmark runs
+    (and what a script fingerprints to refuse results made by other code)."""
+    cells = json.loads(Path(notebook).read_text())["cells"]
+    return ["".join(c["source"]) for c in cells
+            if c["cell_type"] == "code" and TAG in c.get("metadata", {}).get("tags", [])]
+
+
 def notebook_namespace(notebook: Path, module_name: str) -> dict:
     """Execute the code cells of `notebook` tagged `benchmark-export`, in order, in a fresh module `module_name`
     (a real module, so @dataclass can resolve its annotations); return the module's namespace."""
-    cells = json.loads(Path(notebook).read_text())["cells"]
-    exported = ["".join(c["source"]) for c in cells
-                if c["cell_type"] == "code" and TAG in c.get("metadata", {}).get("tags", [])]
+    exported = exported_sources(notebook)
     if not exported:
         raise SystemExit(f"no code cell of {Path(notebook).name} carries the cell tag {TAG!r}")
     module = types.ModuleType(module_name)
