@@ -53,7 +53,7 @@ REFERENCES_TAG = "references"
 PENDING_RERUN: dict[str, str] = {
     nb: "its outputs still show progress-bar widgets in their first state, and machinery words or round-off "
         "residuals where the re-run prints plain results"
-    for nb in ("A3_vit", "hw5_sentiment")
+    for nb in ("A3_vit",)
 }
 
 
