@@ -10,6 +10,32 @@ import pytest
 matplotlib.use("Agg")
 
 
+def sentiment140_row(polarity, tweet: str) -> bytes:
+    """One row of the official Sentiment140 CSVs: six quoted fields, latin-1, CRLF."""
+    return f'"{polarity}","1","Mon Apr 06 22:19:45 PDT 2009","NO_QUERY","user","{tweet}"\r\n'.encode("latin-1")
+
+
+@pytest.fixture
+def fake_sentiment140(tmp_path, monkeypatch):
+    """A stand-in for trainingandtestdata.zip (the real one is 81 MB and checksummed): call it with the training and
+    the manual-test CSV bytes; `text.fetch` then returns that archive as the official copy. Returns the archive."""
+    import zipfile
+
+    from helpers import data, text
+
+    def install(train_csv: bytes, manual_csv: bytes):
+        archive = tmp_path / "trainingandtestdata.zip"
+        with zipfile.ZipFile(archive, "w") as zf:
+            zf.writestr("training.1600000.processed.noemoticon.csv", train_csv)
+            zf.writestr("testdata.manual.2009.06.14.csv", manual_csv)
+        spec = data.get_spec("sentiment140")
+        fake = data.Fetched(spec, spec.official_copy(), {"trainingandtestdata.zip": archive})
+        monkeypatch.setattr(text, "fetch", lambda name, verbose=True: fake)
+        return archive
+
+    return install
+
+
 @pytest.fixture
 def isolated(tmp_path, monkeypatch):
     """Empty DATA_DIR, no DATA_MIRROR, no DATA_OFFLINE, results into tmp: returns tmp_path."""

@@ -4,26 +4,20 @@ The notebook's cells tagged `benchmark-export` are executed up to its split (set
 60/20/20 split) with PROFILE=full and `text.fetch` replaced, so the path a student with the official
 trainingandtestdata.zip runs is exercised without the 81 MB archive or a GPU.
 """
-import json
 import sys
 import types
-import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from helpers import data, text
+from conftest import sentiment140_row as _row
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "hw5_sentiment.ipynb"
 
 
-def _row(polarity, tweet):
-    return f'"{polarity}","1","Mon Apr 06 22:19:45 PDT 2009","NO_QUERY","user","{tweet}"\r\n'.encode("latin-1")
-
-
-def _synthetic_archive(path: Path, n: int = 2_000) -> Path:
+def _synthetic_csvs(n: int = 2_000) -> tuple[bytes, bytes]:
     rng = np.random.default_rng(0)
     words = ["good", "bad", "day", "sun", "rain", "work", "fun", "sad", "love", "hate", "tea", "bus"]
     rows = []
@@ -34,25 +28,19 @@ def _synthetic_archive(path: Path, n: int = 2_000) -> Path:
     rows += [_row(4, "@alice get 100 followers a day"), _row(4, "@bob GET 100 followers a day")]
     # equal after cleaning under both labels: every copy must go
     rows += [_row(0, "@carol same words"), _row(4, "@dave same words")]
-    with zipfile.ZipFile(path, "w") as zf:
-        zf.writestr("training.1600000.processed.noemoticon.csv", b"".join(rows))
-        zf.writestr("testdata.manual.2009.06.14.csv", _row(4, "good") + _row(2, "neutral") + _row(0, "bad"))
-    return path
+    return b"".join(rows), _row(4, "good") + _row(2, "neutral") + _row(0, "bad")
 
 
 @pytest.mark.skipif(not NOTEBOOK.exists(), reason="no hw5_sentiment.ipynb")
-def test_official_archive_is_deduplicated_on_cleaned_text_and_split_60_20_20(tmp_path, monkeypatch):
-    archive = _synthetic_archive(tmp_path / "trainingandtestdata.zip")
-    spec = data.get_spec("sentiment140")
-    fake = data.Fetched(spec, spec.official_copy(), {"trainingandtestdata.zip": archive})
-    monkeypatch.setattr(text, "fetch", lambda name, verbose=True: fake)
+def test_official_archive_is_deduplicated_on_cleaned_text_and_split_60_20_20(fake_sentiment140, monkeypatch):
+    fake_sentiment140(*_synthetic_csvs())
     monkeypatch.setenv("PROFILE", "full")
-    cells = json.loads(NOTEBOOK.read_text())["cells"]
-    exported = ["".join(c["source"]) for c in cells
-                if c["cell_type"] == "code" and "benchmark-export" in c.get("metadata", {}).get("tags", [])]
+    monkeypatch.syspath_prepend(str(ROOT))
+    from benchmarks.notebook_export import exported_sources
+
     ns = types.ModuleType("hw5_sentiment_split")
     monkeypatch.setitem(sys.modules, ns.__name__, ns)
-    for source in exported:                      # up to the split: setup, data, cleaning, deduplication, split
+    for source in exported_sources(NOTEBOOK):    # up to the split: setup, data, cleaning, deduplication, split
         exec(compile(source, "hw5_sentiment[exported]", "exec"), ns.__dict__)
         if "SPLIT_ID" in ns.__dict__:
             break

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import sentiment140_row
 from helpers import data, text
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -270,21 +271,10 @@ def test_eng_fra_official_file_is_read_and_a_bad_line_is_named(isolated):
                     text.eng_fra(verbose=False)
 
 
-def test_sentiment140_official_archive_is_read_as_latin1_with_polarity_mapped(tmp_path, monkeypatch):
-    # a tiny stand-in for trainingandtestdata.zip: the real one is 81 MB and checksummed, so fetch is replaced
-    import zipfile
-
-    def row(polarity, text_):
-        return f'"{polarity}","1","Mon Apr 06 22:19:45 PDT 2009","NO_QUERY","user","{text_}"\r\n'.encode("latin-1")
-
-    archive = tmp_path / "trainingandtestdata.zip"
-    with zipfile.ZipFile(archive, "w") as zf:
-        zf.writestr("training.1600000.processed.noemoticon.csv",
-                    row(0, "sad caf\xe9") + row(4, 'a ""quoted"" word') + row(4, "yay"))
-        zf.writestr("testdata.manual.2009.06.14.csv", row(4, "good") + row(2, "neutral") + row(0, "bad"))
-    spec = data.get_spec("sentiment140")
-    fake = data.Fetched(spec, spec.official_copy(), {"trainingandtestdata.zip": archive})
-    monkeypatch.setattr(text, "fetch", lambda name, verbose=True: fake)
+def test_sentiment140_official_archive_is_read_as_latin1_with_polarity_mapped(fake_sentiment140):
+    row = sentiment140_row
+    fake_sentiment140(row(0, "sad caf\xe9") + row(4, 'a ""quoted"" word') + row(4, "yay"),
+                      row(4, "good") + row(2, "neutral") + row(0, "bad"))
     got = text.sentiment140(verbose=False)
     assert got.complete and got.classes == ["negative", "positive"]
     texts, labels = got.splits["train"]
