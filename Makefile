@@ -20,7 +20,7 @@ QUIET_PIP := { grep -v -E "is ignored: it is neither a file nor a directory" || 
 COLAB_PYTHON ?= $(shell for c in $$(ls -d $$(pyenv root 2>/dev/null || echo ~/.pyenv)/versions/3.13*/bin/python3.13 2>/dev/null) \
   $$(command -v python3.13); do "$$c" -c 'import sys; assert sys.version_info[:2] == (3, 13)' 2>/dev/null && { echo "$$c"; break; }; done)
 
-.PHONY: venv venv-bench bench sentiment-routes notebooks test test-helpers test-notebooks test-colab colab lab regenerate summary clean
+.PHONY: venv venv-bench bench sentiment-routes a3-vit-sweeps notebooks test test-helpers test-notebooks test-colab colab lab regenerate summary clean
 
 ## the runtime (requirements.txt) plus what executes and tests notebooks (requirements-dev.txt)
 venv: $(VENV)/.installed
@@ -43,6 +43,10 @@ bench: venv-bench
 ## hw5_sentiment's routes toward its 85 % target, each trained once (resumable) -> results/sentiment_routes.json
 sentiment-routes: venv
 	$(PY) benchmarks/sentiment_routes.py
+
+## A3_vit's depth sweep at the main model's budget and its 2x2-patch sweep, two seeds (resumable) -> results/a3_vit_sweeps.json
+a3-vit-sweeps: venv
+	$(PY) benchmarks/a3_vit_sweeps.py
 
 ## Execute every notebook with the default profile (full on a GPU, else quick) into build/notebooks;
 ## the committed notebooks and results/ are never touched. Then print every notebook's metrics.

@@ -50,11 +50,7 @@ REFERENCES_TAG = "references"
 
 # Notebooks whose committed outputs predate these checks, with what their next full run must clear; strict,
 # so an entry must go as soon as the notebook is clean. Empty when every notebook has been re-run.
-PENDING_RERUN: dict[str, str] = {
-    nb: "its outputs still show progress-bar widgets in their first state, and machinery words or round-off "
-        "residuals where the re-run prints plain results"
-    for nb in ("A3_vit",)
-}
+PENDING_RERUN: dict[str, str] = {}   # notebook stem -> what its next full run must clear
 
 
 def output_texts(cell: dict):
