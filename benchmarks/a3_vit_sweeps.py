@@ -41,6 +41,14 @@ DEPTHS, PATCH_SIZES = (2, 4, 6), (16, 8, 4, 2)
 FULL_SPLIT = "train 45,000 / validation 5,000 / test 10,000 images"   # the tail of the data cell's DATA in PROFILE=full
 
 
+def config_name(part: str, value: int) -> str:
+    """A run's name in the JSON, e.g. "depth 4", "patch 2": how plans() names a configuration and check() finds it."""
+    return f"{part} {value}"
+
+
+VALUES = {"depth": DEPTHS, "patch": PATCH_SIZES}
+
+
 def code_hash(notebook: Path) -> str:
     """sha256 (first 16 hex digits) of the sources of the notebook's code cells tagged `benchmark-export`, in order:
     the code this script executes."""
@@ -59,9 +67,9 @@ def plans(ns: dict, smoke: bool) -> dict:
     return {
         "depth": {"train_images": n_train, "epochs": depth_recipe.epochs, "epoch_eval": True,
                   "report_epochs": [e for e in (1, 3, 5, 10, 15) if e <= depth_recipe.epochs],
-                  "configs": {f"depth {d}": replace(depth_recipe, depth=d) for d in DEPTHS}},
+                  "configs": {config_name("depth", d): replace(depth_recipe, depth=d) for d in DEPTHS}},
         "patch": {"train_images": patch_images, "epochs": patch_epochs, "epoch_eval": False, "report_epochs": [],
-                  "configs": {f"patch {p}": replace(patch_recipe, patch_size=p) for p in PATCH_SIZES}},
+                  "configs": {config_name("patch", p): replace(patch_recipe, patch_size=p) for p in PATCH_SIZES}},
     }
 
 
@@ -84,11 +92,11 @@ def check(path: Path, notebook: Path, parts, seeds) -> list[str]:
                         f"{code_hash(notebook)})")
     if not str(record.get("data", "")).endswith(FULL_SPLIT):
         problems.append(f"its data line is not the full split: {record.get('data')!r}")
-    names = {"depth": [f"depth {d}" for d in DEPTHS], "patch": [f"patch {p}" for p in PATCH_SIZES]}
     for part in parts:
         runs = record.get("parts", {}).get(part, {}).get("runs", [])
         have = [(r["config"], r["seed"]) for r in runs]
-        missing = [f"{n} seed {s}" for s in seeds for n in names[part] if (n, s) not in have]
+        names = [config_name(part, v) for v in VALUES[part]]
+        missing = [f"{n} seed {s}" for s in seeds for n in names if (n, s) not in have]
         if missing:
             problems.append(f"{part}: missing {', '.join(missing)}")
         if len(set(have)) != len(have):

@@ -71,6 +71,10 @@ def main() -> None:
 
     words = np.array(vocab.itos, dtype=object)[ids].tolist()
     sentences = [words[i:i + cfg.chunk] for i in range(0, len(words), cfg.chunk)]  # the same pieces as ours
+    def record(seed, seconds, W) -> dict:
+        """One trainer's run: its seed, training time, words/s (corpus words x epochs / time) and scores."""
+        return dict(seed=seed, seconds=seconds, words_per_second=n_tokens * cfg.epochs / seconds, **score(W))
+
     settings = []
     for lr in args.lr:
         runs = {"ours": [], "gensim": []}
@@ -84,13 +88,13 @@ def main() -> None:
             model.train(sentences, total_examples=len(sentences), epochs=cfg.epochs)
             seconds = time.perf_counter() - start
             W = np.stack([model.wv[w] for w in vocab.itos])  # rows in our vocabulary's order
-            return dict(seed=seed, seconds=seconds, words_per_second=n_tokens * cfg.epochs / seconds, **score(W))
+            return record(seed, seconds, W)
 
         def run_ours(seed):
             ours_cfg = ns["SGNSConfig"](**{**vars(cfg), "lr": lr})
             W_in, _, _, seconds = ns["train_sgns"](ids, vocab.counts, ours_cfg, workers=threads, seed=seed,
                                                    progress=False)
-            return dict(seed=seed, seconds=seconds, words_per_second=n_tokens * cfg.epochs / seconds, **score(W_in))
+            return record(seed, seconds, W_in)
 
         for seed in range(args.seeds):
             order = ("gensim", "ours") if seed % 2 == 0 else ("ours", "gensim")   # who goes first alternates
