@@ -117,7 +117,7 @@ def main() -> None:
         "corpus": data,
         "corpus_words": n_tokens,
         "analogy_questions_covered": settings[0]["ours"]["runs"][0]["covered"],
-        "config": {k: getattr(cfg, k) for k in ("dim", "window", "negatives", "sample", "epochs", "min_count")},
+        "config": {k: getattr(cfg, k) for k in ("dim", "window", "negatives", "sample", "epochs", "min_count", "batch", "pool")},
         "seeds": args.seeds,
         "threads": threads,
         "machine": f"{cpu_model()}, {threads} threads",
@@ -127,7 +127,8 @@ def main() -> None:
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"\n{data}; d={cfg.dim} w={cfg.window} K={cfg.negatives} t={cfg.sample:g} epochs={cfg.epochs}, "
+    print(f"\n{data}; d={cfg.dim} w={cfg.window} K={cfg.negatives} t={cfg.sample:g} epochs={cfg.epochs} "
+          f"(ours: B={cfg.batch} pairs per step, pool N={cfg.pool}), "
           f"{threads} threads, mean ± std over {args.seeds} seeds")
     print(f"{'':>16}" + "".join(f"{k:>24}" for k in KEYS))
     for setting in settings:
