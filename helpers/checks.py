@@ -1,9 +1,11 @@
-"""Checking utilities: relative error, centered numerical gradients, readable closeness asserts.
+"""Checking utilities: relative error, centered numerical gradients, readable closeness asserts, and the
+exact McNemar test for two models scored on the same items.
 
 They accept NumPy arrays, torch tensors (moved to CPU float64 for the comparison) or scalars.
 """
 from __future__ import annotations
 
+import math
 from typing import Callable
 
 import numpy as np
@@ -75,3 +77,21 @@ def assert_close(actual, expected, tol: float = 1e-6, name: str = "value", metri
             f"(worst entry {tuple(int(i) for i in worst)}: got {a[worst]!r}, expected {b[worst]!r})"
         )
     return err
+
+
+def mcnemar_exact(only_a: int, only_b: int) -> float:
+    """Exact two-sided McNemar test for two classifiers scored on the same items.
+
+    only_a, only_b: how many items only the first, only the second classifier gets right (the items they
+    disagree on). Under the null hypothesis each disagreement is a fair coin, so the p-value is
+    min(1, 2 P(X <= min(only_a, only_b))) with X ~ Binomial(only_a + only_b, 1/2); 1.0 when they never disagree.
+    """
+    for name, value in (("only_a", only_a), ("only_b", only_b)):
+        if isinstance(value, bool) or not float(value).is_integer() or value < 0:
+            raise ValueError(f"mcnemar_exact: {name} must be a count (an integer >= 0), got {value!r}")
+    b, c = int(only_a), int(only_b)
+    n = b + c
+    if n == 0:
+        return 1.0
+    tail = sum(math.comb(n, k) for k in range(min(b, c) + 1))
+    return min(1.0, 2 * tail / 2**n)

@@ -46,6 +46,22 @@ def test_assert_close_reports_worst_entry():
         checks.assert_close(np.zeros(2), np.zeros(3))
 
 
+def test_mcnemar_exact_is_the_two_sided_binomial_test_on_the_disagreements():
+    from math import comb
+    assert checks.mcnemar_exact(0, 0) == 1.0                         # never disagree: no evidence
+    assert checks.mcnemar_exact(3, 3) == 1.0                         # capped at 1
+    assert checks.mcnemar_exact(0, 5) == pytest.approx(2 / 32)       # 2 P(X = 0), X ~ Bin(5, 1/2)
+    assert checks.mcnemar_exact(7, 2) == checks.mcnemar_exact(2, 7)  # symmetric in the two models
+    assert checks.mcnemar_exact(2, 7) == pytest.approx(2 * sum(comb(9, k) for k in range(3)) / 2**9)
+    scipy_stats = pytest.importorskip("scipy.stats")
+    for b, c in ((12, 30), (400, 455), (1, 9)):                      # the textbook exact test, computed by SciPy
+        assert checks.mcnemar_exact(b, c) == pytest.approx(scipy_stats.binomtest(b, b + c, 0.5).pvalue, rel=1e-9)
+    assert checks.mcnemar_exact(np.int64(4), 6.0) == checks.mcnemar_exact(4, 6)
+    for bad in ((-1, 3), (2.5, 3), (True, 3)):
+        with pytest.raises(ValueError, match="must be a count"):
+            checks.mcnemar_exact(*bad)
+
+
 def test_tensor_loader_batches_shuffles_and_validates():
     x, y = torch.arange(10).float().unsqueeze(1), torch.arange(10)
     loader = train.TensorLoader(x, y, batch_size=4, shuffle=True, seed=1)
